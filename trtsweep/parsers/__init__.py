@@ -56,7 +56,7 @@ def parse_file(path: str | Path) -> list[RunRecord]:
         if kind == "trtexec_log":
             records = trtexec_log.parse_log(p)
         elif kind in ("export_times", "export_profile", "export_layer_info"):
-            records = [exports.parse_export(p, kind)]
+            records = exports.parse_export(p, kind)
         elif kind in ("polygraphy_run", "polygraphy_inspect"):
             records = [polygraphy.parse_polygraphy(p)]
         else:

@@ -12,6 +12,6 @@ def sniff(text: str) -> str | None:
     return None
 
 
-def parse_export(path: str | Path, kind: str) -> RunRecord:
-    """Parse one export file of a known kind."""
+def parse_export(path: str | Path, kind: str) -> list[RunRecord]:
+    """Parse one export file of a known kind (a file of several concatenated arrays gives one record each)."""
     raise NotImplementedError
