@@ -1,0 +1,184 @@
+"""``trtsweep import``: a folder of existing trtexec logs and exports becomes a run folder.
+
+Files are recognised by content. A log and its exports are paired by their *stem*: the file name without
+its extensions and without the words trtexec users put around an export's name (``times``, ``timing``,
+``profile``, ``graph``, ``layers``, ``layerinfo``, ``raw``, ``log`` ...), so ``resnet.log``,
+``resnet.times.json``, ``resnet.profile.json``, ``resnet.graph.json`` and ``times_resnet.json`` all
+belong to ``resnet``. Each run of a log becomes one variant; exports with no log become variants of their
+own. Axis values (precision, batch, shapes, streams, CUDA graph ...) are read from each log's option
+echo; a value the log does not print stays empty.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trtsweep import store
+from trtsweep.parsers import parse_file
+from trtsweep.records import RunRecord
+
+_EXT_WORDS = {
+    "json", "log", "txt", "out", "times", "timing", "timings", "profile", "graph", "layers", "layerinfo",
+    "layer_info", "engine", "onnx", "plan", "trt", "raw", "export", "exporttimes", "exportprofile",
+    "exportlayerinfo", "result", "results",
+}
+_AFFIX = re.compile(
+    r"^(?:(?:times|timing|profile|graph|layers|layerinfo|layer_info|raw|log|export)[_-])+|"
+    r"(?:[_-](?:times|timing|profile|graph|layers|layerinfo|layer_info|raw|log|export))+$",
+    re.IGNORECASE,
+)
+_SLUG = re.compile(r"[^A-Za-z0-9._-]+")
+EXPORT_FILE = {"export_times": "times.json", "export_profile": "profile.json",
+               "export_layer_info": "layers.json"}
+
+
+def pairing_stem(path: Path) -> str:
+    """The name a log and its exports share (see the module doc)."""
+    name = path.name
+    while "." in name:
+        base, ext = name.rsplit(".", 1)
+        if ext.lower() not in _EXT_WORDS or not base:
+            break
+        name = base
+    stripped = _AFFIX.sub("", name)
+    return stripped or name
+
+
+@dataclass
+class ImportedGroup:
+    stem: str
+    logs: list[tuple[Path, list[RunRecord]]] = field(default_factory=list)
+    exports: dict[str, list[tuple[Path, RunRecord]]] = field(default_factory=lambda: defaultdict(list))
+    others: list[tuple[Path, RunRecord]] = field(default_factory=list)
+
+
+@dataclass
+class ImportSummary:
+    run_dir: Path
+    variants: int
+    unrecognized: list[tuple[Path, str]]
+    failed_runs: int
+
+
+def axes_from_record(rec: RunRecord) -> dict[str, Any]:
+    """Sweep axes as far as the log's option echo shows them (absent ones are left out)."""
+    opts = rec.options or {}
+    axes: dict[str, Any] = {}
+    prec = opts.get("precision")
+    if isinstance(prec, list) and prec:
+        reduced = [p for p in prec if p not in ("fp32", "tf32")]
+        axes["precision"] = "+".join(reduced) if reduced else prec[0]
+    elif isinstance(prec, str):
+        axes["precision"] = prec
+    shapes = opts.get("inference_shapes")
+    if isinstance(shapes, dict) and shapes:
+        first = next(iter(shapes.values()))
+        dims = str(first).split("x")
+        if dims and dims[0].isdigit():
+            axes["batch"] = int(dims[0])
+    build_shapes = opts.get("build_shapes")
+    if isinstance(build_shapes, dict) and build_shapes:
+        dynamic = any(isinstance(p, dict) and p.get("min") != p.get("max") for p in build_shapes.values())
+        axes["shapes"] = "dynamic" if dynamic else "static"
+    for key in ("streams", "cuda_graph", "spin_wait", "data_transfers"):
+        if opts.get(key) is not None:
+            axes[key] = opts[key]
+    return axes
+
+
+def _model_name(rec: RunRecord, stem: str) -> str:
+    opts = rec.options or {}
+    for key in ("onnx", "load_engine", "save_engine"):
+        value = opts.get(key)
+        if isinstance(value, str) and value:
+            return Path(value).name.split(".")[0] or stem
+    return stem
+
+
+def scan(folder: Path) -> tuple[dict[str, ImportedGroup], list[tuple[Path, str]]]:
+    """Parse every file below ``folder`` and group the results by pairing stem."""
+    groups: dict[str, ImportedGroup] = {}
+    unrecognized: list[tuple[Path, str]] = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        records = parse_file(path)
+        stem = pairing_stem(path)
+        group = groups.setdefault(stem, ImportedGroup(stem))
+        kind = records[0].kind
+        if kind == "unrecognized":
+            unrecognized.append((path, records[0].failure_text or "unrecognized"))
+        elif kind == "trtexec_log":
+            group.logs.append((path, records))
+        elif kind in EXPORT_FILE:
+            for rec in records:
+                group.exports[kind].append((path, rec))
+        else:
+            group.others.append((path, records[0]))
+    return groups, unrecognized
+
+
+def _combine(log_rec: RunRecord | None, exports: list[RunRecord]) -> RunRecord:
+    try:
+        from trtsweep.parsers.combine import combine
+    except ImportError:  # pragma: no cover - combine ships with the parsers
+        return log_rec or exports[0]
+    return combine(log_rec, exports)
+
+
+def import_folder(folder: Path, run_dir: Path) -> ImportSummary:
+    """Write ``run_dir`` in the run-folder layout from the logs and exports found in ``folder``."""
+    groups, unrecognized = scan(folder)
+    lock_variants: list[dict[str, Any]] = []
+    failed = 0
+    used_ids: set[str] = set()
+    for stem, group in sorted(groups.items()):
+        units: list[tuple[str, Path | None, RunRecord | None, list[tuple[Path, RunRecord]]]] = []
+        export_pairs = [pair for pairs in group.exports.values() for pair in pairs]
+        runs = [(path, rec) for path, recs in group.logs for rec in recs]
+        if len(runs) == 1:
+            units.append((stem, runs[0][0], runs[0][1], export_pairs))
+        else:
+            for i, (path, rec) in enumerate(runs, start=1):
+                # With several runs, an export cannot be attributed to one of them: leave them unpaired.
+                units.append((f"{stem}-run{i}", path, rec, []))
+            if runs and export_pairs:
+                units.append((f"{stem}-exports", None, None, export_pairs))
+        if not runs and export_pairs:
+            units = [(stem, None, None, export_pairs)]
+        for name, log_path, log_rec, exports in units:
+            vid = _unique(_SLUG.sub("_", name).strip("_") or "run", used_ids)
+            step = store.variant_dir(run_dir, vid)
+            step.mkdir(parents=True, exist_ok=True)
+            if log_path is not None:
+                shutil.copyfile(log_path, step / "run.log")
+            for exp_path, exp_rec in exports:
+                shutil.copyfile(exp_path, step / EXPORT_FILE[exp_rec.kind])
+            record = _combine(log_rec, [r for _, r in exports])
+            if record.status == "failed":
+                failed += 1
+            axes = axes_from_record(record)
+            store.atomic_write_json(step / "cmd.json", {"argv": record.command.split() if record.command
+                                                        else None, "imported_from": str(log_path or "")})
+            store.write_step(step, record, record.status)
+            lock_variants.append({"id": vid, "model": _model_name(record, stem), "axes": axes,
+                                  "build_id": None, "repeats": 1,
+                                  "sources": [str(p) for p in ([log_path] if log_path else [])]
+                                  + [str(p) for p, _ in exports]})
+    store.atomic_write_json(run_dir / store.LOCK_FILE, {"origin": "import", "imported_from": str(folder),
+                                                         "variants": lock_variants})
+    store.atomic_write_json(run_dir / store.ENV_FILE, {"origin": "import", "host": None, "gpus": []})
+    rs = store.load_result_set(run_dir)
+    store.write_results(rs)
+    return ImportSummary(run_dir, len(lock_variants), unrecognized, failed)
+
+
+def _unique(name: str, used: set[str]) -> str:
+    candidate, n = name, 2
+    while candidate in used:
+        candidate, n = f"{name}-{n}", n + 1
+    used.add(candidate)
+    return candidate
