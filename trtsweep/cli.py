@@ -163,5 +163,207 @@ def import_cmd(folder: Path, run_dir: Path) -> None:
         sys.exit(1)
 
 
+# --- plan / run ------------------------------------------------------------------------------
+
+_only_option = click.option(
+    "--only", "only", multiple=True, metavar="KEY=VALUE[,VALUE]",
+    help="Keep only variants whose axis KEY has one of these values (repeatable; all must match). "
+    "Keys: the matrix axes, model, id, build_id.")
+_trtexec_option = click.option("--trtexec", "trtexec_path", type=click.Path(path_type=Path), default=None,
+                               help="trtexec to use (else the spec's trtexec.path, $TRTEXEC, PATH, "
+                               "/usr/src/tensorrt/bin/trtexec).")
+
+
+def _load_and_expand(sweep: Path, only: tuple[str, ...]):
+    from trtsweep.sweeps.expand import expand, select
+    from trtsweep.sweeps.spec import SpecError, load_spec
+
+    try:
+        spec = load_spec(sweep)
+        variants = expand(spec)
+        if only:
+            variants = select(variants, list(only))
+    except SpecError as exc:
+        raise UserError(str(exc)) from None
+    if not variants:
+        raise UserError(f"{sweep}: the sweep expands to no variant")
+    return spec, variants
+
+
+def _trtexec_for(spec, trtexec_path: Path | None, trt_version: str | None, need_binary: bool):
+    """(path, version tuple) of the trtexec to plan for; a pinned version stands in when none is found."""
+    from trtsweep.trtexec_wrap.discover import TrtexecNotFound, TrtexecProbeError, find_trtexec, probe
+    from trtsweep.versions import parse_version
+
+    pinned = trt_version or spec.trtexec.version
+    try:
+        path = find_trtexec(trtexec_path or spec.trtexec.path)
+    except TrtexecNotFound as exc:
+        if need_binary or not pinned:
+            hint = "" if need_binary else "; or give --trt-version X.Y to plan for a version without it"
+            raise UserError(f"no trtexec found: {exc}{hint}") from None
+        return "trtexec", parse_version(pinned)
+    try:
+        info = probe(path, pinned_version=pinned)
+    except (TrtexecProbeError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    if info.version is None:
+        raise UserError(f"{path} prints no TensorRT version (7.x): set trtexec.version in the spec")
+    return str(path), info.version
+
+
+def _make_plan(spec, variants, run_dir: Path, trtexec: str, version):
+    from trtsweep.trtexec_wrap.plan import PlanError, make_plan
+
+    try:
+        return make_plan(spec, variants, run_dir, trtexec, version)
+    except PlanError as exc:
+        raise UserError("the sweep cannot run on this trtexec:\n  " + "\n  ".join(exc.problems)) from None
+
+
+def _default_run_dir(sweep: Path) -> Path:
+    return Path("runs") / sweep.stem
+
+
+@main.command("plan")
+@click.argument("sweep", type=click.Path(path_type=Path))
+@_trtexec_option
+@click.option("--trt-version", default=None, metavar="X.Y.Z",
+              help="Plan for this TensorRT version (needed when no trtexec is installed here).")
+@click.option("-o", "--output", "run_dir", type=click.Path(path_type=Path), default=None,
+              help="Run folder the commands will write to [default: runs/<sweep name>].")
+@_only_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def plan_cmd(sweep: Path, trtexec_path: Path | None, trt_version: str | None, run_dir: Path | None,
+             only: tuple[str, ...], fmt: str) -> None:
+    """Show what `trtsweep run SWEEP` would do, without running anything (no GPU needed).
+
+    Lists the variants, the engine builds (one per distinct engine: precision, shape profile, builder
+    options), the exact trtexec commands for the installed (or --trt-version) trtexec, and an estimated
+    serial time.
+
+    \b
+    Example:
+      trtsweep plan sweep.example.yaml --trt-version 10.8
+    """
+    import shlex
+
+    spec, variants = _load_and_expand(sweep, only)
+    trtexec, version = _trtexec_for(spec, trtexec_path, trt_version, need_binary=False)
+    plan = _make_plan(spec, variants, run_dir or _default_run_dir(sweep), trtexec, version)
+    run_s = spec.run.warmup_ms / 1000 + spec.run.duration_s
+    if fmt == "json":
+        click.echo(json.dumps({
+            "trtexec": trtexec, "version": ".".join(map(str, version)),
+            "variants": plan.lock["variants"],
+            "steps": [{"id": s.id, "kind": s.kind, "argv": list(s.argv), "depends_on": s.depends_on}
+                      for s in plan.steps],
+            "estimate_s": plan.estimate_s(run_s)}, indent=2))
+        return
+    ver = ".".join(map(str, version))
+    click.echo(f"{len(variants)} variants, {len(plan.builds)} engine builds, {len(plan.runs)} runs "
+               f"(repeats: {spec.run.repeats}) for trtexec {ver} at {trtexec}")
+    click.echo("\nengine builds:")
+    for s in plan.builds:
+        click.echo(f"  {s.build_id}\n    {shlex.join(s.argv)}")
+    click.echo("\nruns:")
+    for s in plan.runs:
+        if s.repeat == 0:
+            click.echo(f"  {s.variant_id}\n    {shlex.join(s.argv)}")
+    est = plan.estimate_s(run_s)
+    click.echo(f"\nestimated time on one GPU: {est / 60:.0f} min ({len(plan.builds)} builds at "
+               f"~{60:.0f} s assumed, {len(plan.runs)} runs at ~{run_s + 4:.0f} s)")
+
+
+@main.command("run")
+@click.argument("sweep", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "run_dir", type=click.Path(path_type=Path), default=None,
+              help="Run folder [default: runs/<sweep name>]. If it exists, the sweep resumes there.")
+@click.option("--gpus", default=None, metavar="0,1",
+              help="GPUs to use (CUDA device indices) [default: the spec's gpus, else every GPU].")
+@click.option("--fresh", is_flag=True, help="Delete earlier results in the run folder and start over.")
+@click.option("--dry-run", is_flag=True, help="Plan and print the commands, run nothing.")
+@_trtexec_option
+@_only_option
+@click.option("--quiet", "-q", is_flag=True, help="Print only the final summary.")
+def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, fresh: bool, dry_run: bool,
+            trtexec_path: Path | None, only: tuple[str, ...], quiet: bool) -> None:
+    """Run a sweep: build each distinct engine once, then time every variant.
+
+    Nothing finished is lost: each step's record is written as it ends, and running the same command
+    again resumes, re-running only steps that never completed and variants that are new or changed in
+    the spec (--fresh starts over). Ctrl-C stops cleanly. A failed build marks its runs skipped and the
+    sweep goes on.
+
+    \b
+    Exit status: 0 every step passed; 1 some step failed, timed out or was skipped
+    (the rest ran and was saved); 2 bad spec, options or trtexec.
+    """
+    import shlex
+
+    from trtsweep.trtexec_wrap.executor import LocalExecutor
+    from trtsweep.trtexec_wrap.session import (
+        RunFolderBusy,
+        gpus_from_env,
+        pending_steps,
+        prepare_folder,
+        run_session,
+    )
+
+    spec, variants = _load_and_expand(sweep, only)
+    trtexec, version = _trtexec_for(spec, trtexec_path, None, need_binary=True)
+    plan = _make_plan(spec, variants, run_dir or _default_run_dir(sweep), trtexec, version)
+    if dry_run:
+        for s in pending_steps(plan):
+            click.echo(shlex.join(s.argv))
+        return
+    models = {m.name: Path(m.onnx.path) for m in spec.models}
+    if plan.run_dir.exists() and not fresh:
+        from trtsweep.trtexec_wrap.session import pending_steps as todo
+
+        left = len(todo(plan))
+        if left < len(plan.steps) and not quiet:
+            click.echo(f"resuming in {plan.run_dir}: {len(plan.steps) - left} of {len(plan.steps)} steps "
+                       "already done")
+    prepare_folder(plan, sweep, fresh, models)
+    env = json.loads((plan.run_dir / "env.json").read_text())
+    wanted = [g.strip() for g in gpus.split(",")] if gpus else (
+        [str(g) for g in spec.gpus] if spec.gpus else None)
+    slots = gpus_from_env(env, wanted)
+    from trtsweep.console import Progress
+
+    progress = Progress(len(pending_steps(plan)), baseline=plan.lock.get("baseline"), quiet=quiet)
+    try:
+        summary = run_session(plan, LocalExecutor(slots), on_done=progress.finished,
+                              on_start=progress.started)
+    except RunFolderBusy as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        progress.close()
+    _print_run_summary(summary, plan)
+    if summary.interrupted:
+        sys.exit(130)
+    if not summary.ok:
+        sys.exit(1)
+
+
+def _print_run_summary(summary, plan) -> None:
+    from trtsweep import store
+
+    rs = store.load_result_set(plan.run_dir)
+    measured = [v for v in rs.variants if v.record is not None and v.record.throughput_qps]
+    counts = summary.by_status
+    ran = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing to do"
+    head = "interrupted" if summary.interrupted else "done"
+    click.echo(f"\n{head}: {ran}" + (f"; {summary.skipped_done} steps were already done"
+                                      if summary.skipped_done else ""))
+    if measured:
+        best = max(measured, key=lambda v: v.record.throughput_qps)
+        click.echo(f"fastest: {best.variant_id} at {best.record.throughput_qps:.6g} qps")
+    if summary.failures_by_class:
+        click.echo("failures: " + ", ".join(f"{k} x{n}" for k, n in summary.failures_by_class.items()))
+    click.echo(f"results: {plan.run_dir / 'results.csv'} (report: trtsweep report {plan.run_dir})")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

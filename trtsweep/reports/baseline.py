@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from trtsweep.records import RunRecord
 from trtsweep.store import ResultSet, VariantResult
 
 
@@ -35,11 +36,17 @@ class Speedup:
 def time_per_batch_ms(v: VariantResult) -> float | None:
     """Milliseconds one batch takes in this variant (see the module doc), or None without data."""
     rec = v.record
-    if rec is None or rec.status == "failed":
+    if rec is None:
         return None
-    streams = v.axes.get("streams") or rec.options.get("streams") or 1
+    return record_time_per_batch_ms(rec, v.axes.get("streams"))
+
+
+def record_time_per_batch_ms(rec: RunRecord, streams: Any = None) -> float | None:
+    """Time per batch of one record; ``streams`` defaults to what its log echoed."""
+    if rec.status == "failed":
+        return None
     try:
-        streams = int(streams)
+        streams = int(streams if streams is not None else (rec.options.get("streams") or 1))
     except (TypeError, ValueError):
         streams = 1
     if streams <= 1 and rec.latency_ms is not None and rec.latency_ms.median:
@@ -63,7 +70,11 @@ def normalize_baseline(baseline: dict[str, Any] | None) -> dict[str, Any] | None
 
 
 def _matches(v: VariantResult, selector: dict[str, Any]) -> bool:
-    return all(str(v.axes.get(k)) == str(val) for k, val in selector.items())
+    """A selector value may be one value or a list of accepted ones; compared as text, since imported
+    runs carry axis values read from logs."""
+    def accepted(val: Any) -> list[str]:
+        return [str(x) for x in val] if isinstance(val, list | tuple) else [str(val)]
+    return all(str(v.axes.get(k)) in accepted(val) for k, val in selector.items())
 
 
 def speedups(rs: ResultSet, baseline: dict[str, Any] | None = None) -> list[Speedup]:

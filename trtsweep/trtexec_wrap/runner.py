@@ -6,7 +6,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -63,6 +63,7 @@ def run_step(
     cwd: str | os.PathLike[str] | None = None,
     timeout_s: float | None = None,
     grace_s: float = 5.0,
+    on_start: Callable[[int], None] | None = None,
 ) -> StepOutcome:
     """Run ``argv`` with stdout and stderr interleaved, in order, into ``log_path``.
 
@@ -70,6 +71,8 @@ def run_step(
     ``timeout`` (the whole process group was terminated after ``timeout_s``). A KeyboardInterrupt in the
     caller kills the process group before propagating: the child lives in its own session, so the
     terminal's Ctrl-C never reaches it. OSError (e.g. missing binary) propagates to the caller.
+    ``on_start(pid)`` is called once the child runs: a caller running steps in worker threads needs the
+    pid (= process group) to stop the child from its main thread, where Ctrl-C arrives.
     """
     log = Path(log_path)
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -87,6 +90,8 @@ def run_step(
         )
         pgid = proc.pid  # start_new_session makes the child the leader of a new group
         try:
+            if on_start is not None:
+                on_start(pgid)
             rc = proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             _kill_group(proc, pgid, grace_s)

@@ -1,0 +1,94 @@
+"""Live progress of a sweep: a rich display on a terminal, plain lines elsewhere, nothing with --quiet."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, TextIO
+
+from trtsweep.reports.baseline import record_time_per_batch_ms
+from trtsweep.trtexec_wrap.executor import Gpu, StepResult
+from trtsweep.trtexec_wrap.plan import Step
+
+
+def _fmt(value: float | None, unit: str = "", digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}g}{unit}"
+
+
+class Progress:
+    """Counts finished steps, estimates the time left, prints one line per finished step."""
+
+    def __init__(self, total: int, baseline: dict[str, Any] | None = None, quiet: bool = False,
+                 stream: TextIO | None = None) -> None:
+        self.total = total
+        self.done = 0
+        self.start = time.monotonic()
+        self.quiet = quiet
+        self.stream = stream or sys.stdout
+        self.baseline = baseline or {}
+        self._rich = None
+        if not quiet and self.stream.isatty():
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+            from rich.progress import Progress as RichProgress
+
+            self._rich = RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                      TimeRemainingColumn(), transient=False)
+            self._task = self._rich.add_task("sweep", total=total)
+            self._rich.start()
+
+    def eta_s(self) -> float | None:
+        if not self.done:
+            return None
+        return (time.monotonic() - self.start) / self.done * (self.total - self.done)
+
+    def started(self, step: Step, gpu: Gpu) -> None:
+        if self._rich is not None:
+            where = f" on GPU {gpu.device}" if gpu.device is not None else ""
+            what = step.variant_id or step.build_id
+            self._rich.update(self._task, description=f"{step.kind} {what}{where}")
+
+    def finished(self, result: StepResult) -> None:
+        self.done += 1
+        if self.quiet:
+            return
+        line = self.describe(result)
+        if self._rich is not None:
+            self._rich.console.print(line, markup=False, highlight=False)
+            self._rich.update(self._task, completed=self.done)
+        else:
+            eta = self.eta_s()
+            tail = f" (eta {eta:.0f} s)" if eta is not None and self.done < self.total else ""
+            print(f"[{self.done}/{self.total}] {line}{tail}", file=self.stream, flush=True)
+
+    def describe(self, result: StepResult) -> str:
+        step, rec = result.step, result.record
+        name = step.variant_id if step.kind == "run" else f"engine {step.build_id}"
+        if step.repeat:
+            name += f" (repeat {step.repeat})"
+        if result.status != "passed":
+            return f"{result.status:<8} {name}: {result.reason or ''}"
+        if step.kind == "build":
+            built = getattr(getattr(rec, "build", None), "engine_build_s", None)
+            return f"built    {name} in {_fmt(built, ' s')}"
+        qps = getattr(rec, "throughput_qps", None)
+        gpu = getattr(rec, "gpu_compute_ms", None)
+        median = gpu.median if gpu is not None else None
+        text = f"passed   {name}: {_fmt(qps, ' qps', 6)}, GPU compute median {_fmt(median, ' ms')}"
+        speedup = self._speedup(rec)
+        if speedup:
+            text += f", {speedup:.2f}x vs {self.baseline.get('label', 'baseline')}"
+        return text
+
+    def _speedup(self, rec: Any) -> float | None:
+        figures = self.baseline.get("latency_ms") or {}
+        shapes = (getattr(rec, "options", None) or {}).get("inference_shapes")
+        if not figures or not isinstance(shapes, dict) or not shapes:
+            return None
+        batch = str(next(iter(shapes.values()))).split("x")[0]
+        ref = figures.get(batch)
+        mine = record_time_per_batch_ms(rec)
+        return float(ref) / mine if ref and mine else None
+
+    def close(self) -> None:
+        if self._rich is not None:
+            self._rich.stop()

@@ -1,0 +1,197 @@
+"""Variants -> steps: one BUILD step per distinct engine, one RUN step per variant and repeat.
+
+Pure: nothing here runs trtexec or touches files. Every argv is built for the trtexec version that will
+run it (``flags.build_argv``/``flags.run_argv``); a variant the version cannot express is collected as a
+problem, and all problems are raised together as :class:`PlanError` before anything runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from trtsweep import store
+from trtsweep.sweeps.expand import Variant, spec_lock
+from trtsweep.sweeps.spec import Spec
+from trtsweep.trtexec_wrap.flags import BuildSpec, FlagError, RunSpec, build_argv, run_argv
+from trtsweep.versions import Version, format_version
+
+# Rough figures for the estimate when nothing has been measured yet: trtexec's own start-up, engine
+# load and context creation (run), and a typical engine build of a small CNN (build).
+RUN_OVERHEAD_S = 4.0
+BUILD_GUESS_S = 60.0
+
+
+class PlanError(ValueError):
+    """Some variants cannot be run by this trtexec; one line per problem."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One trtexec invocation and where its artifacts go."""
+
+    id: str
+    kind: Literal["build", "run"]
+    dir: Path
+    argv: tuple[str, ...]
+    build_id: str
+    timeout_s: float
+    variant_id: str | None = None
+    repeat: int = 0
+    depends_on: str | None = None
+    outputs: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def log_path(self) -> Path:
+        return self.dir / ("build.log" if self.kind == "build" else "run.log")
+
+
+@dataclass
+class Plan:
+    run_dir: Path
+    trtexec: str
+    version: Version
+    variants: list[Variant]
+    builds: list[Step]
+    runs: list[Step]
+    lock: dict[str, Any]
+
+    @property
+    def steps(self) -> list[Step]:
+        return [*self.builds, *self.runs]
+
+    def estimate_s(self, run_seconds: float) -> float:
+        """Serial time estimate: guessed builds plus warm-up, timed loop and overhead per run."""
+        return len(self.builds) * BUILD_GUESS_S + len(self.runs) * (run_seconds + RUN_OVERHEAD_S)
+
+
+def versioned_build_id(build_id: str, version: Version) -> str:
+    """Engines are only valid for the TensorRT that built them: the version is part of the build id."""
+    return f"{build_id}-v{format_version(version)}"
+
+
+def _shape_text(dims: Sequence[int]) -> str:
+    return "x".join(str(d) for d in dims)
+
+
+def _build_spec(variant: Variant, engine: Path, layers: Path, cache: Path) -> BuildSpec:
+    key = variant.build
+    dynamic = key.shapes == "dynamic"
+    profile = {p.name: p for p in key.profile}
+    return BuildSpec(
+        onnx=key.onnx,
+        precision=key.precision,
+        model_precision="fp32",
+        onnx_by_precision={key.precision: key.typed_onnx} if key.typed_onnx else None,
+        min_shapes={n: _shape_text(p.min) for n, p in profile.items()} if dynamic else None,
+        opt_shapes={n: _shape_text(p.opt) for n, p in profile.items()} if dynamic else None,
+        max_shapes={n: _shape_text(p.max) for n, p in profile.items()} if dynamic else None,
+        shapes=None if dynamic else {n: _shape_text(p.opt) for n, p in profile.items()},
+        workspace_mib=key.workspace_mib,
+        builder_optimization_level=key.builder_optimization_level,
+        timing_cache_file=str(cache),
+        save_engine=str(engine),
+        skip_inference=True,
+        profiling_verbosity="detailed",
+        export_layer_info=str(layers),
+        verbose=True,
+        extra_flags=tuple(key.build_flags),
+    )
+
+
+def _run_spec(spec: Spec, variant: Variant, engine: Path, step_dir: Path, profile: bool) -> RunSpec:
+    rt = variant.runtime
+    run = spec.run
+    return RunSpec(
+        load_engine=str(engine),
+        shapes={s.name: _shape_text(s.dims) for s in rt.shapes},
+        streams=rt.streams,
+        cuda_graph=rt.cuda_graph,
+        spin_wait=rt.spin_wait,
+        data_transfers=rt.data_transfers,
+        threads=rt.threads,
+        warmup_ms=run.warmup_ms,
+        iterations=run.iterations,
+        duration_s=run.duration_s,
+        avg_runs=run.avg_runs,
+        percentiles=tuple(run.percentiles),
+        export_times=str(step_dir / "times.json"),
+        # Per-layer profiling only on the first repeat: it is the same engine every time, and the
+        # separate profiling pass costs as long as the timed one.
+        export_profile=str(step_dir / "profile.json") if profile else None,
+        separate_profile_run=None,
+        extra_flags=tuple(rt.run_flags),
+    )
+
+
+def baseline_for_lock(spec: Spec) -> dict[str, Any] | None:
+    """The spec's baseline in the run folder's form (see ``reports.baseline``)."""
+    b = spec.baseline
+    if b is None:
+        return None
+    if b.external:
+        return {"label": b.label, "latency_ms": {str(batch): ms for batch, ms in b.latency_ms}}
+    selector = {k: (list(v) if len(v) > 1 else v[0]) for k, v in (b.selector.values if b.selector else ())}
+    return {"label": b.label, "variant": selector}
+
+
+def make_plan(spec: Spec, variants: Sequence[Variant], run_dir: Path, trtexec: str,
+              version: Version) -> Plan:
+    """Steps for ``variants`` on trtexec ``version``; raises PlanError listing every variant it cannot run."""
+    run_dir = Path(run_dir).resolve()
+    cache = run_dir / "engines" / "timing.cache"
+    problems: list[str] = []
+    builds: dict[str, Step] = {}
+    engines: dict[str, Path] = {}
+    runs: list[Step] = []
+    vtext = format_version(version)
+    for variant in variants:
+        bid = versioned_build_id(variant.build_id, version)
+        edir = store.engine_dir(run_dir, bid)
+        engine = edir / "engine.plan"
+        if bid not in builds:
+            try:
+                argv = build_argv(_build_spec(variant, engine, edir / "layers.json", cache), version)
+            except FlagError as exc:
+                problems.append(f"variant {variant.id} (engine {variant.build_id}), TensorRT {vtext}: {exc}")
+                continue
+            builds[bid] = Step(id=f"build/{bid}", kind="build", dir=edir, argv=(trtexec, *argv),
+                               build_id=bid, timeout_s=spec.run.build_timeout_s,
+                               outputs={"engine": str(engine), "layers": str(edir / "layers.json")})
+            engines[bid] = engine
+    # Repeats are interleaved (all variants once, then all again) so that slow drifts of clock or
+    # temperature spread over every variant instead of biasing the last ones.
+    for repeat in range(spec.run.repeats):
+        for variant in variants:
+            bid = versioned_build_id(variant.build_id, version)
+            if bid not in builds:
+                continue
+            sdir = store.variant_dir(run_dir, variant.id, repeat)
+            try:
+                argv = run_argv(_run_spec(spec, variant, engines[bid], sdir, profile=repeat == 0), version)
+            except FlagError as exc:
+                if repeat == 0:
+                    problems.append(f"variant {variant.id}, TensorRT {vtext}: {exc}")
+                continue
+            suffix = "" if repeat == 0 else f"/repeat-{repeat}"
+            runs.append(Step(id=f"run/{variant.id}{suffix}", kind="run", dir=sdir, argv=(trtexec, *argv),
+                             build_id=bid, timeout_s=spec.run.timeout_s, variant_id=variant.id,
+                             repeat=repeat, depends_on=f"build/{bid}"))
+    if problems:
+        raise PlanError(problems)
+    lock = spec_lock(variants)
+    for entry in lock["variants"]:
+        entry["build_id"] = versioned_build_id(entry["build_id"], version)
+        entry["repeats"] = spec.run.repeats
+    lock.update({"trtexec": {"path": trtexec, "version": vtext}, "baseline": baseline_for_lock(spec),
+                 "expect_speedup": spec.expect_speedup,
+                 "spec_sha256": hashlib.sha256(spec.text.encode()).hexdigest()})
+    return Plan(run_dir=run_dir, trtexec=trtexec, version=version, variants=list(variants),
+                builds=list(builds.values()), runs=runs, lock=lock)

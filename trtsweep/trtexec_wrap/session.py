@@ -1,0 +1,129 @@
+"""One ``trtsweep run``: prepare the run folder, run what is not done yet, keep the results table fresh.
+
+The run folder is locked (``flock`` on ``RUN_DIR/.lock``) so two sweeps never write into it at once; the
+lock dies with the process, so a ``kill -9`` never leaves a stale one behind.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trtsweep import store
+from trtsweep.trtexec_wrap.environment import capture_env
+from trtsweep.trtexec_wrap.executor import Executor, Gpu, StepResult, is_complete
+from trtsweep.trtexec_wrap.plan import Plan, Step
+
+RESULTS_EVERY_S = 2.0
+
+
+class RunFolderBusy(RuntimeError):
+    pass
+
+
+@dataclass
+class SessionSummary:
+    run_dir: Path
+    total_steps: int
+    skipped_done: int
+    results: list[StepResult] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def by_status(self) -> Counter[str]:
+        return Counter(r.status for r in self.results)
+
+    @property
+    def failures_by_class(self) -> Counter[str]:
+        out: Counter[str] = Counter()
+        for r in self.results:
+            if r.status in ("failed", "timeout", "crash"):
+                rec = r.record
+                out[getattr(rec, "failure", None) or r.status] += 1
+        return out
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted and all(r.status == "passed" for r in self.results)
+
+
+class _Lock:
+    def __init__(self, run_dir: Path) -> None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        self.fh = open(run_dir / ".lock", "w")  # noqa: SIM115 - held for the whole session
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.fh.close()
+            raise RunFolderBusy(f"{run_dir}: another trtsweep run is using this folder") from None
+
+    def release(self) -> None:
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()
+
+
+def prepare_folder(plan: Plan, sweep_file: Path, fresh: bool, models: dict[str, Path],
+                   nvidia_smi: str | None = None) -> None:
+    """Write the spec as run, its lock and the environment; ``fresh`` removes earlier results first."""
+    root = plan.run_dir
+    if fresh:
+        for sub in ("engines", "runs", "report"):
+            shutil.rmtree(root / sub, ignore_errors=True)
+        for name in ("results.csv", "results.parquet", store.LOCK_FILE, store.ENV_FILE):
+            (root / name).unlink(missing_ok=True)
+    root.mkdir(parents=True, exist_ok=True)
+    store.atomic_write_bytes(root / "sweep.yaml", sweep_file.read_bytes())
+    store.atomic_write_json(root / store.LOCK_FILE, plan.lock)
+    env = capture_env(plan.trtexec, ".".join(map(str, plan.version)), models, nvidia_smi=nvidia_smi)
+    store.atomic_write_json(root / store.ENV_FILE, env)
+
+
+def gpus_from_env(env: dict[str, Any], wanted: list[str] | None) -> list[Gpu]:
+    """GPU slots: the ones asked for (with model names from nvidia-smi when known), else every GPU
+    nvidia-smi lists, else one slot that inherits the caller's CUDA_VISIBLE_DEVICES."""
+    names = {str(g.get("index")): str(g.get("name")) for g in env.get("gpus", []) if isinstance(g, dict)}
+    if wanted:
+        return [Gpu(str(d), names.get(str(d), "unknown")) for d in wanted]
+    if names:
+        return [Gpu(i, n) for i, n in names.items()]
+    return [Gpu(None)]
+
+
+def pending_steps(plan: Plan) -> list[Step]:
+    return [s for s in plan.steps if not is_complete(s)]
+
+
+def run_session(plan: Plan, executor: Executor, on_done: Callable[[StepResult], None] | None = None,
+                on_start: Callable[[Step, Gpu], None] | None = None) -> SessionSummary:
+    """Run the plan's unfinished steps; results.* are rewritten as steps finish (throttled) and at the end."""
+    lock = _Lock(plan.run_dir)
+    try:
+        todo = pending_steps(plan)
+        summary = SessionSummary(plan.run_dir, len(plan.steps), len(plan.steps) - len(todo))
+        guard = threading.Lock()
+        last = [0.0]
+
+        def done(result: StepResult) -> None:
+            with guard:
+                summary.results.append(result)
+                if time.monotonic() - last[0] >= RESULTS_EVERY_S:
+                    store.write_results(store.load_result_set(plan.run_dir))
+                    last[0] = time.monotonic()
+            if on_done:
+                on_done(result)
+
+        try:
+            executor.execute(todo, done, on_start)
+        except KeyboardInterrupt:
+            summary.interrupted = True
+        store.write_results(store.load_result_set(plan.run_dir))
+        return summary
+    finally:
+        lock.release()
