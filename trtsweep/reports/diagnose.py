@@ -1,0 +1,277 @@
+"""``trtsweep diagnose``: why the TensorRT speedup is below expectations, with evidence and next steps.
+
+Entry point :func:`diagnose`. The inputs are checked first (:func:`diagnose_core.check_inputs`), then
+every rule runs on the checked context, and the findings are ranked:
+
+1. ``speedup_shortfall`` first: it is the verdict the other findings decompose;
+2. then by severity (high, medium, low, info);
+3. then by the time they explain (``explained_ms``, largest first; findings without a number last).
+
+Findings with ``status == "needs_data"`` say which axis the sweep lacks to decide a rule. ``--format
+json`` is :func:`render_json`: ``{"schema_version": 1, "findings": [...]}``, described by
+``findings.schema.json`` next to this module.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from trtsweep.reports import diagnose_layers as layers
+from trtsweep.reports import diagnose_rules as rules
+from trtsweep.reports import diagnose_runtime as runtime
+from trtsweep.reports.diagnose_core import SEVERITIES, Context, Evidence, Finding, check_inputs
+from trtsweep.store import ResultSet
+
+__all__ = ["Evidence", "Finding", "FINDINGS_SCHEMA_VERSION", "RULE_CODES", "check_inputs", "diagnose",
+           "diagnose_context",
+           "render", "render_text", "render_markdown", "render_json", "parse_baseline_ms",
+           "parse_baseline_selector", "baseline_from_cli", "schema_path"]
+
+FINDINGS_SCHEMA_VERSION = 1
+
+Rule = Callable[[Context], list[Finding]]
+RULES: tuple[Rule, ...] = (
+    runtime.rule_build_failure,
+    rules.rule_fp32_only,
+    rules.rule_precision_gain,
+    layers.rule_precision_fallback,
+    rules.rule_dynamic_shape_penalty,
+    rules.rule_batch_saturation,
+    runtime.rule_enqueue_bound,
+    runtime.rule_transfer_bound,
+    runtime.rule_host_overhead,
+    rules.rule_streams_no_gain,
+    rules.rule_cuda_graph_gain,
+    layers.rule_reformat_overhead,
+    layers.rule_layer_hotspot,
+    layers.rule_unfused_layers,
+    runtime.rule_unstable_measurement,
+)
+# Every code a finding can carry; stable, documented in findings.schema.json.
+RULE_CODES = ("input_check", "fp32_only", "precision_gain", "precision_fallback", "dynamic_shape_penalty",
+              "batch_saturation", "enqueue_bound", "transfer_bound", "host_overhead", "streams_no_gain",
+              "cuda_graph_gain", "reformat_overhead", "layer_hotspot", "unfused_layers",
+              "unstable_measurement", "build_failure", "speedup_shortfall")
+
+
+def diagnose(rs: ResultSet, baseline: dict[str, Any] | None = None,
+             expect_speedup: float | None = None) -> list[Finding]:
+    """Diagnose a run folder's result set; ``baseline``/``expect_speedup`` override the sweep's own.
+
+    ``baseline`` takes the forms of ``reports.baseline`` (``{"label", "latency_ms": {batch: ms}}`` or
+    ``{"label", "variant": {axis: value}}``); :func:`baseline_from_cli` builds it from CLI options.
+    """
+    return diagnose_context(check_inputs(rs, baseline, expect_speedup, _onnx_node_counts(rs)))
+
+
+def diagnose_context(ctx: Context) -> list[Finding]:
+    """Run every rule on an already checked context and rank the findings (pure; used by tests)."""
+    found: list[Finding] = []
+    for rule in RULES:
+        found.extend(rule(ctx))
+    found.extend(rules.rule_speedup_shortfall(ctx, found))
+    found.extend(_input_findings(ctx))
+    return rank(found)
+
+
+def rank(findings: list[Finding]) -> list[Finding]:
+    """Order findings: shortfall verdict, then severity, then explained time (see module doc)."""
+    def key(f: Finding) -> tuple[int, int, int, float]:
+        return (0 if f.code == "speedup_shortfall" and f.status == "found" else 1,
+                1 if f.status == "needs_data" else 0,
+                SEVERITIES.index(f.severity),
+                -(f.explained_ms or -1.0))
+    return sorted(findings, key=key)
+
+
+def _input_findings(ctx: Context) -> list[Finding]:
+    evidence = [Evidence(f"{vid}: left out, {why}", vid, {"scope": "variant", "reason": why})
+                for vid, why in ctx.excluded]
+    evidence += [Evidence(f"{vid}: layer times left out, {why}", vid, {"scope": "layers", "reason": why})
+                 for vid, why in ctx.layers_dropped]
+    derived = sorted({(v.variant_id, n) for v in ctx.views for n in v.derived})
+    if not evidence and not derived:
+        return []
+    if derived:
+        names = sorted({n for _, n in derived})
+        evidence.append(Evidence(
+            f"{len({vid for vid, _ in derived})} variant(s) have no sweep axes for {', '.join(names)}: read "
+            "from the trtexec options in their records", None, {"scope": "axes", "axes": names}))
+    if ctx.excluded or ctx.layers_dropped:
+        title = (f"{len(ctx.excluded)} variant(s) and {len(ctx.layers_dropped)} layer profile(s) left out of "
+                 "the diagnosis")
+    else:
+        title = "Some axes were read from the trtexec options of imported runs"
+    return [Finding(
+        "input_check", "info", 1.0, title,
+        "Before any verdict the inputs are checked: a variant without a complete record, or whose layer "
+        "times do not add up to its profile, is not used for the rules it would mislead; axes a run folder "
+        "does not record are read from the trtexec options printed in the log.",
+        "Re-run the listed variants (trtsweep run resumes incomplete steps) or re-export their profiles; "
+        "for imported logs, check the derived axes.",
+        None, evidence)]
+
+
+def _onnx_node_counts(rs: ResultSet) -> dict[str, int]:
+    """ONNX node counts of the sweep's models that exist on disk (for the fusion ratio)."""
+    out: dict[str, int] = {}
+    for v in rs.variants:
+        model = v.model
+        if not model or model in out:
+            continue
+        path = Path(model) if Path(model).is_absolute() else rs.root / model
+        if path.suffix.lower() == ".onnx" and path.is_file():
+            try:
+                import onnx  # deferred: only needed when a model file is at hand
+
+                out[model] = len(onnx.load(str(path), load_external_data=False).graph.node)
+            except Exception:  # noqa: BLE001 - an unreadable model only costs the fusion ratio
+                continue
+    return out
+
+
+# ---------------------------------------------------------------- CLI option helpers
+
+def parse_baseline_ms(text: str, label: str = "baseline") -> dict[str, Any]:
+    """``"1=40,8=160"`` -> ``{"label": "baseline", "latency_ms": {1: 40.0, 8: 160.0}}``.
+
+    Raises ValueError (exit 2 in the CLI) on anything else, naming the bad part.
+    """
+    table: dict[int, float] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        batch, sep, ms = part.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            b, t = int(batch), float(ms)
+        except ValueError:
+            raise ValueError(f"--baseline-ms: '{part}' is not BATCH=MS (e.g. 1=40,8=160)") from None
+        if b < 1 or t <= 0:
+            raise ValueError(f"--baseline-ms: '{part}': batch must be >= 1 and ms > 0")
+        table[b] = t
+    if not table:
+        raise ValueError("--baseline-ms: no BATCH=MS pairs given (e.g. 1=40,8=160)")
+    return {"label": label, "latency_ms": table}
+
+
+def parse_baseline_selector(text: str) -> dict[str, Any]:
+    """``"precision=fp32,shapes=static"`` -> ``{"label": TEXT, "variant": {"precision": "fp32", ...}}``."""
+    selector: dict[str, Any] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ValueError(f"--baseline: '{part}' is not AXIS=VALUE (e.g. precision=fp32)")
+        selector[key.strip()] = value.strip()
+    if not selector:
+        raise ValueError("--baseline: no AXIS=VALUE given (e.g. precision=fp32)")
+    return {"label": text.strip(), "variant": selector}
+
+
+def baseline_from_cli(baseline: str | None = None, baseline_ms: str | None = None,
+                      label: str | None = None) -> dict[str, Any] | None:
+    """The baseline the CLI options describe, or None to use the sweep's own. Both at once is an error."""
+    if baseline and baseline_ms:
+        raise ValueError("give either --baseline or --baseline-ms, not both")
+    if baseline_ms:
+        return parse_baseline_ms(baseline_ms, label or "baseline")
+    if baseline:
+        out = parse_baseline_selector(baseline)
+        if label:
+            out["label"] = label
+        return out
+    return None
+
+
+# ---------------------------------------------------------------- rendering
+
+def to_document(findings: list[Finding]) -> dict[str, Any]:
+    """The JSON document of ``--format json``."""
+    return {"schema_version": FINDINGS_SCHEMA_VERSION, "findings": [f.to_dict() for f in findings]}
+
+
+def render_json(findings: list[Finding]) -> str:
+    """``--format json``: stable keys, described by ``findings.schema.json``."""
+    return json.dumps(to_document(findings), indent=2, allow_nan=False) + "\n"
+
+
+def render_text(findings: list[Finding]) -> str:
+    """Plain text for a terminal: one block per finding, best first."""
+    if not findings:
+        return "No findings: nothing in the measured variants points at a loss.\n"
+    lines: list[str] = []
+    for i, f in enumerate(findings, 1):
+        tag = "NEEDS DATA" if f.status == "needs_data" else f.severity.upper()
+        lines.append(f"{i}. [{tag}] {f.code}: {f.title}")
+        lines.append(f"   {_numbers(f)}confidence {f.confidence:.0%}")
+        for e in f.evidence:
+            lines.append(f"   - {e.text}")
+        lines.append(f"   Why: {f.explanation}")
+        lines.append(f"   Next: {f.next_step}")
+        if f.yaml_snippet:
+            lines.extend("     " + s for s in f.yaml_snippet.splitlines())
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render_markdown(findings: list[Finding]) -> str:
+    """Markdown (for ``--format md`` and the report page)."""
+    if not findings:
+        return "_No findings: nothing in the measured variants points at a loss._\n"
+    out = ["| # | code | severity | explains | measured gain | finding |", "|---|---|---|---|---|---|"]
+    for i, f in enumerate(findings, 1):
+        sev = "needs data" if f.status == "needs_data" else f.severity
+        ms = f"{f.explained_ms:.4g} ms" if f.explained_ms is not None else ""
+        gain = f"{f.measured_gain:.2f}x" if f.measured_gain is not None else ""
+        out.append(f"| {i} | `{f.code}` | {sev} | {ms} | {gain} | {_md_cell(f.title)} |")
+    out.append("")
+    for i, f in enumerate(findings, 1):
+        out.append(f"### {i}. {f.title} (`{f.code}`)")
+        out.append("")
+        out.append(f"{_numbers(f)}confidence {f.confidence:.0%}.")
+        out.append("")
+        out.extend(f"- {e.text}" for e in f.evidence)
+        if f.evidence:
+            out.append("")
+        out.append(f"**Why.** {f.explanation}")
+        out.append("")
+        out.append(f"**Next.** {f.next_step}")
+        if f.yaml_snippet:
+            out.extend(["", "```yaml", f.yaml_snippet, "```"])
+        out.append("")
+    return "\n".join(out)
+
+
+def render(findings: list[Finding], fmt: str = "text") -> str:
+    """Dispatch on ``--format``: ``text``, ``md`` (or ``markdown``) or ``json``."""
+    if fmt == "json":
+        return render_json(findings)
+    if fmt in ("md", "markdown"):
+        return render_markdown(findings)
+    if fmt == "text":
+        return render_text(findings)
+    raise ValueError(f"unknown format '{fmt}'; expected text, md or json")
+
+
+def schema_path() -> Path:
+    """Path of the JSON Schema of :func:`render_json`'s output."""
+    return Path(__file__).with_name("findings.schema.json")
+
+
+def _numbers(f: Finding) -> str:
+    parts = []
+    if f.explained_ms is not None:
+        parts.append(f"explains {f.explained_ms:.4g} ms")
+    if f.measured_gain is not None:
+        parts.append(f"measured gain {f.measured_gain:.2f}x")
+    return "".join(p + ", " for p in parts)
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|")
