@@ -193,7 +193,8 @@ class RunRecord:
         out["warnings"] = [dataclasses.asdict(w) for w in self.warnings]
         out["layers"] = None if self.layers is None else [dataclasses.asdict(x) for x in self.layers]
         out["polygraphy"] = _jsonable(self.polygraphy)
-        return out
+        # A non-finite number would make the JSON invalid for every strict reader: null means "not known".
+        return _jsonable(out)
 
 
 def record_from_dict(data: dict[str, Any]) -> RunRecord:

@@ -111,8 +111,8 @@ def samples_to_array(samples: Sequence[Any], era: str) -> tuple[np.ndarray, int]
     """Samples as an (N, len(COLUMNS)) float64 array sorted by H2D start, and the number skipped.
 
     trtexec sorts its trace by H2D start before cutting the warm-up and exporting; sorting again keeps
-    the cut right for files merged or re-ordered by other tools. Samples without a finite compute time
-    or H2D start are skipped.
+    the cut right for files merged or re-ordered by other tools. A sample missing any key of its era (a
+    corrupted or cut row) is skipped whole: one NaN would poison every statistic of its column.
     """
     keys = _ERA_KEYS[era]
     rows = []
@@ -120,7 +120,7 @@ def samples_to_array(samples: Sequence[Any], era: str) -> tuple[np.ndarray, int]
         if not isinstance(s, Mapping):
             continue
         row = [_number(s.get(keys[c])) if c in keys else math.nan for c in COLUMNS]
-        if math.isfinite(row[_COL["compute"]]) and math.isfinite(row[_COL["h2d_start"]]):
+        if all(math.isfinite(row[_COL[c]]) for c in keys):
             rows.append(row)
     arr = np.asarray(rows, dtype=np.float64).reshape(-1, len(COLUMNS))
     arr = arr[np.argsort(arr[:, _COL["h2d_start"]], kind="stable")]
