@@ -365,5 +365,95 @@ def _print_run_summary(summary, plan) -> None:
     click.echo(f"results: {plan.run_dir / 'results.csv'} (report: trtsweep report {plan.run_dir})")
 
 
+# --- diagnose / inspect ------------------------------------------------------------------------
+
+def _load_run(run_dir: Path):
+    from trtsweep import store
+
+    try:
+        return store.load_result_set(run_dir)
+    except (FileNotFoundError, ValueError) as exc:
+        raise UserError(f"{exc} (expected a folder written by 'trtsweep run' or 'trtsweep import')") from None
+
+
+_baseline_options = [
+    click.option("--baseline", "baseline", default=None, metavar="AXIS=VALUE[,AXIS=VALUE]",
+                 help="Compare each variant with the variant of the same model and batch that has these "
+                 "axis values, e.g. precision=fp32,shapes=static [default: the sweep's baseline]."),
+    click.option("--baseline-ms", "baseline_ms", default=None, metavar="BATCH=MS[,BATCH=MS]",
+                 help="External time per batch, e.g. PyTorch: 1=40,8=160."),
+    click.option("--baseline-label", default=None, help="Name of the baseline in the output, e.g. PyTorch."),
+]
+
+
+def _with_baseline(fn):
+    for option in reversed(_baseline_options):
+        fn = option(fn)
+    return fn
+
+
+def _baseline(baseline: str | None, baseline_ms: str | None, label: str | None):
+    from trtsweep.reports.baseline import baseline_from_cli
+
+    try:
+        return baseline_from_cli(baseline, baseline_ms, label)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+@main.command("diagnose")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@_with_baseline
+@click.option("--expect-speedup", type=float, default=None, metavar="X",
+              help="The speedup you hoped for (e.g. 3); the shortfall is explained by the findings.")
+@click.option("--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text", show_default=True,
+              help="json is stable: see trtsweep/reports/findings.schema.json.")
+def diagnose_cmd(run_dir: Path, baseline: str | None, baseline_ms: str | None, baseline_label: str | None,
+                 expect_speedup: float | None, fmt: str) -> None:
+    """Explain, with measured evidence, why the speedup is below expectations, and what to try next.
+
+    Works on a run folder from 'trtsweep run' or 'trtsweep import'. Each finding has a stable code
+    (fp32_only, batch_saturation, enqueue_bound, transfer_bound, precision_fallback, ...), the numbers
+    and variants it rests on, and the next step as a sweep axis or flag ready to paste. Findings are
+    ranked by the time they explain; when the sweep lacks the variants to decide, the finding says which
+    axis to add.
+
+    \b
+    Example:
+      trtsweep diagnose runs/sweep.example --baseline-ms 1=40,8=160 --baseline-label PyTorch
+    """
+    from trtsweep.reports import diagnose
+
+    rs = _load_run(run_dir)
+    base = _baseline(baseline, baseline_ms, baseline_label)
+    findings = diagnose.diagnose(rs, base, expect_speedup)
+    out = diagnose.render(findings, fmt)
+    click.echo(out, nl=not out.endswith("\n"))
+
+
+@main.command("inspect")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--layer-info", type=click.Path(path_type=Path), default=None,
+              help="An engine's --exportLayerInfo JSON: adds the fusion ratio and which ONNX nodes ended up "
+              "in which engine layer.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def inspect_cmd(model: Path, layer_info: Path | None, fmt: str) -> None:
+    """Facts about an ONNX model that matter to TensorRT (no TensorRT needed).
+
+    Inputs and outputs with their dynamic dimensions, the op histogram, and ops that commonly block
+    fusion or need plugins. With --layer-info, the engine's layers mapped back to ONNX nodes.
+    """
+    from trtsweep.reports import inspect_model
+
+    for path in (model, layer_info):
+        if path is not None and not path.is_file():
+            raise UserError(f"{path}: no such file")
+    try:
+        info = inspect_model.inspect_onnx(model, layer_info=layer_info)
+    except (FileNotFoundError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    click.echo(inspect_model.render_inspect_text(info) if fmt == "text" else json.dumps(info, indent=2))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

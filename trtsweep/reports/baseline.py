@@ -110,3 +110,59 @@ def _batch(v: VariantResult) -> int | None:
         return int(value) if value is not None else None
     except (TypeError, ValueError):
         return None
+
+
+# --- the command line's words for a baseline (report and diagnose take the same options) ---------
+
+def parse_baseline_ms(text: str, label: str = "baseline") -> dict[str, Any]:
+    """``"1=40,8=160"`` -> ``{"label": "baseline", "latency_ms": {1: 40.0, 8: 160.0}}``.
+
+    Raises ValueError (exit 2 in the CLI) on anything else, naming the bad part.
+    """
+    table: dict[int, float] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        batch, sep, ms = part.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            b, t = int(batch), float(ms)
+        except ValueError:
+            raise ValueError(f"--baseline-ms: '{part}' is not BATCH=MS (e.g. 1=40,8=160)") from None
+        if b < 1 or t <= 0:
+            raise ValueError(f"--baseline-ms: '{part}': batch must be >= 1 and ms > 0")
+        table[b] = t
+    if not table:
+        raise ValueError("--baseline-ms: no BATCH=MS pairs given (e.g. 1=40,8=160)")
+    return {"label": label, "latency_ms": table}
+
+
+def parse_baseline_selector(text: str) -> dict[str, Any]:
+    """``"precision=fp32,shapes=static"`` -> ``{"label": TEXT, "variant": {"precision": "fp32", ...}}``."""
+    selector: dict[str, Any] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ValueError(f"--baseline: '{part}' is not AXIS=VALUE (e.g. precision=fp32)")
+        selector[key.strip()] = value.strip()
+    if not selector:
+        raise ValueError("--baseline: no AXIS=VALUE given (e.g. precision=fp32)")
+    return {"label": text.strip(), "variant": selector}
+
+
+def baseline_from_cli(baseline: str | None = None, baseline_ms: str | None = None,
+                      label: str | None = None) -> dict[str, Any] | None:
+    """The baseline the CLI options describe, or None to use the sweep's own. Both at once is an error."""
+    if baseline and baseline_ms:
+        raise ValueError("give either --baseline or --baseline-ms, not both")
+    if baseline_ms:
+        return parse_baseline_ms(baseline_ms, label or "baseline")
+    if baseline:
+        out = parse_baseline_selector(baseline)
+        if label:
+            out["label"] = label
+        return out
+    return None
