@@ -148,6 +148,10 @@ def render_json(findings: list[Finding]) -> str:
     return json.dumps(to_document(findings), indent=2, allow_nan=False) + "\n"
 
 
+# Text and Markdown show the strongest evidence; JSON keeps every item for scripts.
+EVIDENCE_SHOWN = 6
+
+
 def render_text(findings: list[Finding]) -> str:
     """Plain text for a terminal: one block per finding, best first."""
     if not findings:
@@ -157,8 +161,10 @@ def render_text(findings: list[Finding]) -> str:
         tag = "NEEDS DATA" if f.status == "needs_data" else f.severity.upper()
         lines.append(f"{i}. [{tag}] {f.code}: {f.title}")
         lines.append(f"   {_numbers(f)}confidence {f.confidence:.0%}")
-        for e in f.evidence:
+        for e in f.evidence[:EVIDENCE_SHOWN]:
             lines.append(f"   - {e.text}")
+        if len(f.evidence) > EVIDENCE_SHOWN:
+            lines.append(f"   - ... {len(f.evidence) - EVIDENCE_SHOWN} more (all in --format json)")
         lines.append(f"   Why: {f.explanation}")
         lines.append(f"   Next: {f.next_step}")
         if f.yaml_snippet:
@@ -183,7 +189,9 @@ def render_markdown(findings: list[Finding]) -> str:
         out.append("")
         out.append(f"{_numbers(f)}confidence {f.confidence:.0%}.")
         out.append("")
-        out.extend(f"- {e.text}" for e in f.evidence)
+        out.extend(f"- {e.text}" for e in f.evidence[:EVIDENCE_SHOWN])
+        if len(f.evidence) > EVIDENCE_SHOWN:
+            out.append(f"- ... {len(f.evidence) - EVIDENCE_SHOWN} more (all in `--format json`)")
         if f.evidence:
             out.append("")
         out.append(f"**Why.** {f.explanation}")

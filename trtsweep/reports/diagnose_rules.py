@@ -180,7 +180,13 @@ def rule_batch_saturation(ctx: Context) -> list[Finding]:
     shrinking = False
     for group in groups.values():
         group.sort(key=lambda v: v.batch or 0)
-        for lo, hi in zip(group, group[1:], strict=False):
+        pairs = list(zip(group, group[1:], strict=False))
+        # External baselines often give two batches only (e.g. 1 and 8): compare those two directly too,
+        # or a speedup that shrinks between them is never seen from adjacent batches alone.
+        with_base = [v for v in group if ctx.baseline_ms(v)]
+        if len(with_base) >= 2 and (with_base[0], with_base[-1]) not in pairs:
+            pairs.append((with_base[0], with_base[-1]))
+        for lo, hi in pairs:
             if lo.batch == hi.batch or not lo.per_sample_ms or not hi.per_sample_ms:
                 continue
             factor = (hi.batch or 1) / (lo.batch or 1)
