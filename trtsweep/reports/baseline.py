@@ -70,11 +70,11 @@ def normalize_baseline(baseline: dict[str, Any] | None) -> dict[str, Any] | None
 
 
 def _matches(v: VariantResult, selector: dict[str, Any]) -> bool:
-    """A selector value may be one value or a list of accepted ones; compared as text, since imported
-    runs carry axis values read from logs."""
+    """A selector value may be one value or a list of accepted ones; compared as case-folded text, since
+    values typed on the command line ('true', 'FP16') meet axis values of any type (True, 'fp16')."""
     def accepted(val: Any) -> list[str]:
-        return [str(x) for x in val] if isinstance(val, list | tuple) else [str(val)]
-    return all(str(v.axes.get(k)) in accepted(val) for k, val in selector.items())
+        return [str(x).lower() for x in val] if isinstance(val, list | tuple) else [str(val).lower()]
+    return all(str(v.axes.get(k)).lower() in accepted(val) for k, val in selector.items())
 
 
 def speedups(rs: ResultSet, baseline: dict[str, Any] | None = None) -> list[Speedup]:
