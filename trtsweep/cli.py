@@ -135,9 +135,10 @@ def import_cmd(folder: Path, run_dir: Path) -> None:
     """Turn a folder of existing trtexec logs and exports into a run folder.
 
     Every file below FOLDER is recognised by content. A log and its exports are paired by file stem:
-    the name without extensions and without words such as 'times', 'profile', 'graph', 'layers' or
-    'raw' around it, so 'resnet.log', 'resnet.times.json', 'resnet.profile.json' and
-    'resnet.graph.json' make one variant. Each run of a log is one variant; axis values (precision,
+    the name without extensions (.log, .txt, .json, .times, .profile, .graph, .layers ...) and without
+    the words 'times', 'timing', 'profile', 'layers' or 'raw' joined to it by '_' or '-', so
+    'resnet.log', 'resnet.times.json', 'resnet.profile.json' and 'resnet.graph.json' make one
+    variant. Each run of a log is one variant; axis values (precision,
     batch, shapes, streams, CUDA graph) come from the log's option echo. Writes records, results.csv
     and results.parquet in the run-folder layout, ready for 'trtsweep report' and 'trtsweep diagnose'.
 

@@ -27,9 +27,12 @@ _EXT_WORDS = {
     "layer_info", "engine", "onnx", "plan", "trt", "raw", "export", "exporttimes", "exportprofile",
     "exportlayerinfo", "result", "results",
 }
+# Words around a stem joined by '_' or '-' (``times_resnet.json``, ``resnet-profile.json``). 'graph' and
+# 'log' are left out here: as separate words they are as likely to be part of a variant's own name
+# ("...-cuda-graph.log"); as extensions ("resnet.graph.json") they are stripped above.
 _AFFIX = re.compile(
-    r"^(?:(?:times|timing|profile|graph|layers|layerinfo|layer_info|raw|log|export)[_-])+|"
-    r"(?:[_-](?:times|timing|profile|graph|layers|layerinfo|layer_info|raw|log|export))+$",
+    r"^(?:(?:times|timing|profile|layers|layerinfo|layer_info|raw|export)[_-])+|"
+    r"(?:[_-](?:times|timing|profile|layers|layerinfo|layer_info|raw|export))+$",
     re.IGNORECASE,
 )
 _SLUG = re.compile(r"[^A-Za-z0-9._-]+")
@@ -76,7 +79,10 @@ def axes_from_record(rec: RunRecord) -> dict[str, Any]:
     elif isinstance(prec, str):
         axes["precision"] = prec
     shapes = opts.get("inference_shapes")
-    if isinstance(shapes, dict) and shapes:
+    if isinstance(opts.get("batch"), int):
+        # Implicit-batch engines (TensorRT 7 Caffe/UFF, --batch=N) state the batch directly.
+        axes["batch"] = opts["batch"]
+    elif isinstance(shapes, dict) and shapes:
         first = next(iter(shapes.values()))
         dims = str(first).split("x")
         if dims and dims[0].isdigit():
@@ -142,10 +148,13 @@ def import_folder(folder: Path, run_dir: Path) -> ImportSummary:
         if len(runs) == 1:
             units.append((stem, runs[0][0], runs[0][1], export_pairs))
         else:
+            # Several runs: an export file holding one array per run (trtexec appends when the same
+            # --exportTimes path is reused) pairs by position; anything else cannot be attributed.
+            by_index = bool(group.exports) and all(len(p) == len(runs) for p in group.exports.values())
             for i, (path, rec) in enumerate(runs, start=1):
-                # With several runs, an export cannot be attributed to one of them: leave them unpaired.
-                units.append((f"{stem}-run{i}", path, rec, []))
-            if runs and export_pairs:
+                mine = [pairs[i - 1] for pairs in group.exports.values()] if by_index else []
+                units.append((f"{stem}-run{i}", path, rec, mine))
+            if runs and export_pairs and not by_index:
                 units.append((f"{stem}-exports", None, None, export_pairs))
         if not runs and export_pairs:
             units = [(stem, None, None, export_pairs)]

@@ -52,17 +52,27 @@ def rule_fp32_only(ctx: Context) -> list[Finding]:
             "Sweep the precision explicitly.", yaml_axis("precision", ["fp32", "fp16"]),
             status="needs_data")]
     reduced = [v for v in known if v.precision in REDUCED_PRECISIONS]
+    unknown = [v for v in ctx.views if not v.precision]
     evidence: list[Evidence] = []
     if not reduced:
         for (_, batch), group in sorted(_by_batch(known).items(), key=lambda kv: str(kv[0])):
             best = min(group, key=lambda v: v.ms_per_batch or float("inf"))
+            where = f"batch {batch}" if batch is not None else "batch not recorded"
             evidence.append(Evidence(
-                f"batch {batch}: every variant is {best.precision}; fastest {best.variant_id} takes "
-                f"{_ms(best.ms_per_batch or 0)} per batch",
+                f"{where}: every variant of known precision is {best.precision}; fastest "
+                f"{best.variant_id} takes {_ms(best.ms_per_batch or 0)} per batch",
                 best.variant_id,
                 {"batch": batch, "precision": best.precision, "ms_per_batch": best.ms_per_batch}))
+        if unknown:
+            # A log of a loaded engine does not say how the engine was built: it may be reduced precision.
+            evidence.append(Evidence(
+                f"{len(unknown)} measured variant(s) of unknown precision (e.g. an engine loaded from a "
+                f"file): {', '.join(v.variant_id for v in unknown[:4])}", unknown[0].variant_id,
+                {"unknown_precision": [v.variant_id for v in unknown]}))
         return [Finding(
-            "fp32_only", "high", 0.85, "Only FP32/TF32 engines were measured",
+            "fp32_only", "high" if not unknown else "medium", 0.85 if not unknown else 0.5,
+            "Only FP32/TF32 engines were measured" + (" (of those whose precision is known)"
+                                                       if unknown else ""),
             "Every variant of the sweep runs in full precision. On GPUs with tensor cores FP16 (and INT8 "
             "with calibration or Q/DQ) kernels usually run several times faster than FP32, and halve the "
             "memory traffic; the sweep cannot say how much until a reduced-precision variant is measured.",
