@@ -366,6 +366,15 @@ def test_streams_no_gain_positive_and_negative(tmp_path):
 def test_cuda_graph_gain_negative(tmp_path):
     rs = make_rs(tmp_path, [{"id": "off", "axes": ax(), "record": simple(10.0)},
                             {"id": "on", "axes": ax(cuda_graph=True), "record": simple(9.95)}])
+    # Measured and no gain: reported as information with the measured ratio, never as a gain.
+    f = one(dg.diagnose(rs), "cuda_graph_gain")
+    assert f.severity == "info" and "no gain" in f.title
+    assert f.measured_gain == pytest.approx(10.0 / 9.95)
+    assert f.yaml_snippet is None
+
+
+def test_cuda_graph_gain_not_measured_without_pairs(tmp_path):
+    rs = make_rs(tmp_path, [{"id": "off", "axes": ax(), "record": simple(10.0)}])
     assert "cuda_graph_gain" not in codes(dg.diagnose(rs))
 
 

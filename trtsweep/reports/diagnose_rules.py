@@ -286,11 +286,13 @@ def rule_cuda_graph_gain(ctx: Context) -> list[Finding]:
     """``cuda_graph_gain``: the measured gain of CUDA graphs over plain enqueue at equal settings."""
     evidence: list[Evidence] = []
     best: tuple[float, float, float] | None = None  # (saved ms, gain, share)
+    measured: list[tuple[float, View, View]] = []  # every on/off pair, to report "no gain" with numbers
     for a, b in pairs(ctx.views, "cuda_graph"):
         off, on = (a, b) if a.axes.get("cuda_graph") is False else (b, a)
         if off.axes.get("cuda_graph") is not False or not off.ms_per_batch or not on.ms_per_batch:
             continue
         gain = off.ms_per_batch / on.ms_per_batch
+        measured.append((gain, on, off))
         if gain < CUDA_GRAPH_MIN_GAIN:
             continue
         saved = off.ms_per_batch - on.ms_per_batch
@@ -302,7 +304,21 @@ def rule_cuda_graph_gain(ctx: Context) -> list[Finding]:
         if best is None or gain > best[1]:
             best = (saved, gain, saved / off.ms_per_batch)
     if best is None:
-        return []
+        if not measured:
+            return []
+        # Measured, and no gain: say so with the numbers, so nobody adds CUDA graphs expecting one.
+        measured.sort(key=lambda m: -m[0])
+        top = measured[0][0]
+        return [Finding(
+            "cuda_graph_gain", "info", 0.85, f"CUDA graphs measured: no gain (best {top:.2f}x)",
+            "CUDA graphs only remove CPU launch overhead; when the GPU is busy for the whole inference "
+            "(large batches, long kernels) there is no launch gap left to remove.",
+            "Keep CUDA graphs off unless the enqueue time approaches the GPU compute time.", None,
+            [Evidence(f"{on.label('precision', 'batch')}: with CUDA graph {_ms(on.ms_per_batch or 0)}, "
+                      f"without {_ms(off.ms_per_batch or 0)} ({gain:.2f}x)", on.variant_id,
+                      {"ms_with": on.ms_per_batch, "ms_without": off.ms_per_batch,
+                       "without_variant": off.variant_id, "gain": gain})
+             for gain, on, off in measured[:6]], measured_gain=top)]
     return [Finding(
         "cuda_graph_gain", severity_for_share(best[2]), 0.85,
         f"CUDA graphs measured up to {best[1]:.2f}x faster",
