@@ -1,6 +1,6 @@
 """trtexec console log parser: one :class:`RunRecord` per trtexec run, any TensorRT release 7.x – 11.x.
 
-The log is streamed line by line (:func:`textio.iter_raw_lines`) through a small state machine; only bounded
+The log is streamed line by line (:func:`textio.iter_raw_chunks`) through a small state machine; only bounded
 state is kept (option echo, summary values, a capped list of error lines, layers).  Runs are split at each
 ``&&&& RUNNING TensorRT.trtexec`` line and, for pasted fragments without status lines, at a second
 performance summary.  Nothing here raises on any input: a line that trips a parser bug is skipped (see
@@ -33,7 +33,7 @@ from trtsweep.parsers.log_layers import (
     parse_verbose_layer,
     profile_layout,
 )
-from trtsweep.parsers.textio import decode_line, iter_raw_lines
+from trtsweep.parsers.textio import decode_line, iter_raw_chunks
 from trtsweep.records import BuildInfo, Device, RunRecord, Stats, WarningRecord
 from trtsweep.versions import decode_version_int
 
@@ -548,29 +548,44 @@ def parse_lines(lines: Iterable[str], source: str) -> list[RunRecord]:
 def parse_log(path: str | Path) -> list[RunRecord]:
     """Parse a trtexec console log file into one record per run, streaming it in constant memory.
 
-    Verbose ``[V]`` lines are most of a verbose log and almost all of them say nothing a record holds:
-    outside a block (layer information, tables) they are recognised on the raw bytes and never decoded,
-    which makes a verbose log several times faster to read.
+    Verbose ``[V]`` lines are most of a verbose log and almost all of them say nothing a record holds.
+    A regular expression over each raw chunk finds the other lines in C, so plain verbose lines are never
+    decoded or even visited one by one in Python; inside a block (layer information, tables) skipped
+    lines are fed after all, since there they can matter.
     """
     parser = _Parser(str(path))
-    for raw in iter_raw_lines(path):
-        if parser.run.mode is None and _is_plain_verbose(raw):
-            parser.note_verbose()
-            continue
-        for line in decode_line(raw[:MAX_LINE_LENGTH]):
-            parser.feed(line)
+    for chunk in iter_raw_chunks(path):
+        data = b"\n" + chunk  # every line, the first included, now follows a newline
+        done = 1  # data[:done] is handled
+        for m in _KEPT_LINE_START.finditer(data):
+            if m.start() > done:
+                _skipped_verbose(parser, data[done:m.start()])
+            end = data.find(b"\n", m.end())
+            end = len(data) if end < 0 else end
+            for line in decode_line(data[m.end():end][:MAX_LINE_LENGTH]):
+                parser.feed(line)
+            done = end + 1
+        if done < len(data):
+            _skipped_verbose(parser, data[done:])
     parser.close()
     return parser.records
 
 
-_PREFIX_BYTES = b"0123456789/-:.[] TRZ"
+# The newline before a line that is *not* a plain verbose line. Plain verbose: a "[V] " tag preceded by
+# nothing but timestamps, spaces and a wrapper's "[TRT] " (anything else, e.g. another program's text or an
+# escape sequence, keeps the line), unless it is the layer-information header that opens a block.
+# Anchoring on the newline lets the regex engine jump from line to line instead of trying every byte.
+_KEPT_LINE_START = re.compile(rb"\n(?![0-9/\-:.\[\] TRZ]{0,60}\[V\] (?![^\n]*Layer Information))")
 
 
-def _is_plain_verbose(raw: bytes) -> bool:
-    """A ``[V]`` line (after at most a timestamp or two) that is not the layer-information header."""
-    at = raw.find(b"[V] ", 0, 64)
-    if at < 0 or b"Layer Information" in raw or b"&&&&" in raw[:at]:
-        return False
-    # Only timestamps, spaces and a wrapper's "[TRT] " may stand before the tag (translate deletes
-    # those bytes in C; anything left over means another program's line or an escape sequence).
-    return not raw[:at].translate(None, _PREFIX_BYTES)
+def _skipped_verbose(parser: _Parser, block: bytes) -> None:
+    """Account for plain verbose lines the expression skipped; feed them if a block is open."""
+    if parser.run.mode is None:
+        parser.note_verbose()
+        return
+    for raw in block.split(b"\n"):
+        if parser.run.mode is None:
+            parser.note_verbose()
+            continue
+        for line in decode_line(raw[:MAX_LINE_LENGTH]):
+            parser.feed(line)
