@@ -114,7 +114,7 @@ def test_build_11_precision_from_model() -> None:
         build_argv(BuildSpec("m.onnx", precision="fp16"), (11, 0))
     assert str(err.value) == (
         "precision fp16 on TensorRT 11.0: 11.x takes precision from the model; give an "
-        "FP16 ONNX file for this precision (models[].onnx_by_precision.fp16)"
+        "FP16 ONNX file for this precision (models[].precision_onnx.fp16 in the sweep file)"
     )
     argv = build_argv(
         BuildSpec("m.onnx", precision="fp16", onnx_by_precision={"fp16": "m_fp16.onnx"}), (11, 0)

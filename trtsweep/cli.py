@@ -203,7 +203,10 @@ def _trtexec_for(spec, trtexec_path: Path | None, trt_version: str | None, need_
         if need_binary or not pinned:
             hint = "" if need_binary else "; or give --trt-version X.Y to plan for a version without it"
             raise UserError(f"no trtexec found: {exc}{hint}") from None
-        return "trtexec", parse_version(pinned)
+        # A found trtexec reports major.minor.patch; padding the pinned prefix the same way gives the
+        # plan the engine ids and paths ("-v10.8.0") that `run` on that version will use.
+        version = parse_version(pinned)
+        return "trtexec", version + (0,) * (3 - len(version))
     try:
         info = probe(path, pinned_version=pinned)
     except (TrtexecProbeError, ValueError) as exc:

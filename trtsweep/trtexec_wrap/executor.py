@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from trtsweep import store
@@ -61,6 +62,15 @@ def is_complete(step: Step) -> bool:
     return tuple(status.get("argv") or ()) == step.argv
 
 
+def _leads_session_in(pid: int, folder: Path) -> bool:
+    """True when ``pid`` leads its own session and works in ``folder``: our child, even when a wrapper
+    script exec'd the real trtexec (its command line then no longer names the step's argv[0])."""
+    try:
+        return os.getsid(pid) == pid and Path(os.readlink(f"/proc/{pid}/cwd")) == folder.resolve()
+    except OSError:
+        return False
+
+
 def kill_orphan(step: Step) -> None:
     """A ``kill -9`` of trtsweep leaves its trtexec running in its own session: stop it before redoing."""
     pid_file = step.dir / "pid"
@@ -72,7 +82,7 @@ def kill_orphan(step: Step) -> None:
         cmdline = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
     except OSError:
         cmdline = []
-    if cmdline and os.fsencode(step.argv[0]) in cmdline[:2]:
+    if cmdline and (os.fsencode(step.argv[0]) in cmdline[:2] or _leads_session_in(pid, step.dir)):
         try:
             os.killpg(pid, signal.SIGKILL)
         except OSError:
@@ -101,7 +111,9 @@ class LocalExecutor:
         self._build_state: dict[str, tuple[str, str | None]] = {}
         for s in self._runs:
             if s.depends_on and s.depends_on not in pending and s.depends_on not in self._build_state:
-                status = store.step_status(store.engine_dir(s.dir.parents[1], s.build_id))
+                # runs/<variant>[/repeat-k]: the run folder is 2 levels up for repeat 0, 3 for the others.
+                run_dir = s.dir.parents[1 if s.repeat == 0 else 2]
+                status = store.step_status(store.engine_dir(run_dir, s.build_id))
                 ok = status is not None and status.get("status") == "passed"
                 self._build_state[s.depends_on] = ("passed", None) if ok else (
                     "failed", (status or {}).get("reason") or "engine build did not complete")
@@ -110,17 +122,19 @@ class LocalExecutor:
         """Ready runs first (their engine exists: GPU time is best spent measuring), then builds."""
         for i, s in enumerate(self._runs):
             state = self._build_state.get(s.depends_on or "")
-            if state and state[0] == "passed" and state[1] in (None, gpu.model, "unknown"):
+            # An unknown model on either side cannot be told apart from the builder's: allowed both ways.
+            if state and state[0] == "passed" and (state[1] in (None, gpu.model, "unknown")
+                                                   or gpu.model == "unknown"):
                 return self._runs.pop(i)
         if self._builds:
             return self._builds.pop(0)
         return None
 
-    def _skip_dependents(self, build: Step, reason: str, on_done: Callback) -> None:
+    def _skip_dependents(self, build_step_id: str, build_id: str, reason: str, on_done: Callback) -> None:
         keep = []
         for s in self._runs:
-            if s.depends_on == build.id:
-                why = f"engine {build.build_id} {reason}"
+            if s.depends_on == build_step_id:
+                why = f"engine {build_id} {reason}"
                 store.write_step(s.dir, None, "skipped", reason=why, argv=list(s.argv))
                 on_done(StepResult(s, "skipped", why, None, 0.0))
             else:
@@ -149,7 +163,7 @@ class LocalExecutor:
                     state = ("passed", gpu.model) if ok else (result.status, result.reason)
                     self._build_state[step.id] = state
                     if result.status != "passed" and not self._stop.is_set():
-                        self._skip_dependents(step, f"failed ({result.reason})", on_done)
+                        self._skip_dependents(step.id, step.build_id, f"failed ({result.reason})", on_done)
                 self._cv.notify_all()
             if result is not None and not self._stop.is_set():
                 on_done(result)
@@ -188,6 +202,16 @@ class LocalExecutor:
                 on_start: Callable[[Step, Gpu], None] | None = None) -> None:
         """Run ``steps`` (already filtered for resume); KeyboardInterrupt stops every child and re-raises."""
         self._setup(steps)
+        # An earlier `trtsweep run` killed with -9 leaves its trtexec children running: stop them now, not
+        # when their step comes up again, or they share the GPU with the steps measured until then.
+        for s in steps:
+            kill_orphan(s)
+        # Runs whose engine failed in an earlier invocation (and were not marked skipped before it ended)
+        # would otherwise never be picked nor reported: skip them now, with the build's reason.
+        for dep, (state, reason) in list(self._build_state.items()):
+            if state != "passed":
+                build_id = dep.removeprefix("build/")
+                self._skip_dependents(dep, build_id, f"failed ({reason})", on_done)
         threads = [threading.Thread(target=self._worker, args=(g, on_done, on_start), daemon=True,
                                     name=f"gpu-{g.device}") for g in self.gpus]
         for t in threads:

@@ -245,7 +245,7 @@ def _precision(spec: BuildSpec, argv: _Argv) -> str:
                 f"precision {p}",
                 v,
                 f"{v[0]}.x takes precision from the model; give an {p.upper()} ONNX file for this precision "
-                f"(models[].onnx_by_precision.{p})",
+                f"(models[].precision_onnx.{p} in the sweep file)",
             )
         if p == "fp32":
             argv.add("--noTF32", what="precision fp32")

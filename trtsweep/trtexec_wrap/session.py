@@ -22,6 +22,9 @@ from trtsweep.trtexec_wrap.executor import Executor, Gpu, StepResult, is_complet
 from trtsweep.trtexec_wrap.plan import Plan, Step
 
 RESULTS_EVERY_S = 2.0
+# The rewrite reads every record and re-encodes the table, so it grows with the sweep: it is also spaced
+# by this many times its own last duration, which keeps it under ~10% of one core on long sweeps.
+RESULTS_COST_FACTOR = 10.0
 
 
 class RunFolderBusy(RuntimeError):
@@ -100,6 +103,41 @@ def pending_steps(plan: Plan) -> list[Step]:
     return [s for s in plan.steps if not is_complete(s)]
 
 
+class _ResultsWriter(threading.Thread):
+    """Rewrites ``results.*`` in the background while steps finish.
+
+    Worker threads only mark the table stale: the rewrite (every record re-read, pandas, parquet) takes
+    from 0.1 s to seconds, and done inside a worker's callback it kept that GPU idle and, through the
+    callback lock, every other GPU too.
+    """
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__(name="results-writer", daemon=True)
+        self.run_dir = run_dir
+        self._stale = threading.Event()
+        self._halt = threading.Event()
+
+    def mark_stale(self) -> None:
+        self._stale.set()
+
+    def run(self) -> None:
+        wait_s = RESULTS_EVERY_S
+        while not self._halt.wait(wait_s):
+            if not self._stale.is_set():
+                continue
+            self._stale.clear()
+            start = time.monotonic()
+            try:
+                store.write_results(store.load_result_set(self.run_dir))
+            except Exception:  # a live preview must never stop the sweep; the final rewrite raises
+                pass
+            wait_s = max(RESULTS_EVERY_S, RESULTS_COST_FACTOR * (time.monotonic() - start))
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+
 def run_session(plan: Plan, executor: Executor, on_done: Callable[[StepResult], None] | None = None,
                 on_start: Callable[[Step, Gpu], None] | None = None) -> SessionSummary:
     """Run the plan's unfinished steps; results.* are rewritten as steps finish (throttled) and at the end."""
@@ -108,14 +146,13 @@ def run_session(plan: Plan, executor: Executor, on_done: Callable[[StepResult], 
         todo = pending_steps(plan)
         summary = SessionSummary(plan.run_dir, len(plan.steps), len(plan.steps) - len(todo))
         guard = threading.Lock()
-        last = [0.0]
+        writer = _ResultsWriter(plan.run_dir)
+        writer.start()
 
         def done(result: StepResult) -> None:
             with guard:
                 summary.results.append(result)
-                if time.monotonic() - last[0] >= RESULTS_EVERY_S:
-                    store.write_results(store.load_result_set(plan.run_dir))
-                    last[0] = time.monotonic()
+            writer.mark_stale()
             if on_done:
                 on_done(result)
 
@@ -123,6 +160,8 @@ def run_session(plan: Plan, executor: Executor, on_done: Callable[[StepResult], 
             executor.execute(todo, done, on_start)
         except KeyboardInterrupt:
             summary.interrupted = True
+        finally:
+            writer.stop()
         store.write_results(store.load_result_set(plan.run_dir))
         return summary
     finally:
