@@ -379,6 +379,12 @@ def test_only_runs_the_selected_slice(tmp_path: Path) -> None:
     assert {e["axes"]["precision"] for e in entries} == {"fp16"} and len(entries) == 2
     assert all("fp16" in p.parent.name for p in out.glob("engines/*/status"))
     assert len(list(out.glob("runs/*/status"))) == 2
+    # A second slice into the same folder adds to it: the lock and results then hold both slices.
+    proc = trtsweep(["run", sweep, "-o", out, "--only", "precision=fp32"], env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert {e["axes"]["precision"] for e in lock(out)["variants"]} == {"fp16", "fp32"}
+    assert len(lock(out)["variants"]) == 4
+    assert len((out / "results.csv").read_text().strip().splitlines()) == 1 + 4
     bad = _cli(["run", sweep, "-o", tmp_path / "bad", "--only", "colour=red"], env)
     assert bad.exit_code == 2 and "unknown key 'colour'" in bad.output
     assert not (tmp_path / "bad").exists()

@@ -175,20 +175,33 @@ _trtexec_option = click.option("--trtexec", "trtexec_path", type=click.Path(path
                                "/usr/src/tensorrt/bin/trtexec).")
 
 
-def _load_and_expand(sweep: Path, only: tuple[str, ...]):
+def _load_and_expand(sweep: Path, only: tuple[str, ...], with_all: bool = False):
     from trtsweep.sweeps.expand import expand, select
     from trtsweep.sweeps.spec import SpecError, load_spec
 
     try:
         spec = load_spec(sweep)
-        variants = expand(spec)
-        if only:
-            variants = select(variants, list(only))
+        everything = expand(spec)
+        variants = select(everything, list(only)) if only else everything
     except SpecError as exc:
         raise UserError(str(exc)) from None
     if not variants:
         raise UserError(f"{sweep}: the sweep expands to no variant")
-    return spec, variants
+    return (spec, variants, everything) if with_all else (spec, variants)
+
+
+def _lock_variants(run_dir: Path, selected: list, everything: list) -> list:
+    """The selected variants plus those of the current spec the run folder already lists, so that running
+    slices (--only) one after another into one folder accumulates them instead of hiding earlier ones."""
+    from trtsweep import store
+
+    lock = run_dir / store.LOCK_FILE
+    try:
+        earlier = {v["id"] for v in store.read_json(lock).get("variants", [])} if lock.is_file() else set()
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        earlier = set()
+    chosen = {v.id for v in selected} | earlier
+    return [v for v in everything if v.id in chosen]
 
 
 def _trtexec_for(spec, trtexec_path: Path | None, trt_version: str | None, need_binary: bool):
@@ -216,11 +229,11 @@ def _trtexec_for(spec, trtexec_path: Path | None, trt_version: str | None, need_
     return str(path), info.version
 
 
-def _make_plan(spec, variants, run_dir: Path, trtexec: str, version):
+def _make_plan(spec, variants, run_dir: Path, trtexec: str, version, lock_variants=None):
     from trtsweep.trtexec_wrap.plan import PlanError, make_plan
 
     try:
-        return make_plan(spec, variants, run_dir, trtexec, version)
+        return make_plan(spec, variants, run_dir, trtexec, version, lock_variants)
     except PlanError as exc:
         raise UserError("the sweep cannot run on this trtexec:\n  " + "\n  ".join(exc.problems)) from None
 
@@ -314,9 +327,11 @@ def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, fresh: bool, dr
         run_session,
     )
 
-    spec, variants = _load_and_expand(sweep, only)
+    spec, variants, everything = _load_and_expand(sweep, only, with_all=True)
     trtexec, version = _trtexec_for(spec, trtexec_path, None, need_binary=True)
-    plan = _make_plan(spec, variants, run_dir or _default_run_dir(sweep), trtexec, version)
+    run_dir = run_dir or _default_run_dir(sweep)
+    lock_variants = _lock_variants(run_dir, variants, everything) if not fresh else variants
+    plan = _make_plan(spec, variants, run_dir, trtexec, version, lock_variants)
     if dry_run:
         for s in pending_steps(plan):
             click.echo(shlex.join(s.argv))

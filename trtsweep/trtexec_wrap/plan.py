@@ -143,8 +143,12 @@ def baseline_for_lock(spec: Spec) -> dict[str, Any] | None:
 
 
 def make_plan(spec: Spec, variants: Sequence[Variant], run_dir: Path, trtexec: str,
-              version: Version) -> Plan:
-    """Steps for ``variants`` on trtexec ``version``; raises PlanError listing every variant it cannot run."""
+              version: Version, lock_variants: Sequence[Variant] | None = None) -> Plan:
+    """Steps for ``variants`` on trtexec ``version``; raises PlanError listing every variant it cannot run.
+
+    ``lock_variants`` (default: ``variants``) are the variants the run folder's lock lists, a superset
+    when a slice (``--only``) runs into a folder that already holds other variants of the same spec.
+    """
     run_dir = Path(run_dir).resolve()
     cache = run_dir / "engines" / "timing.cache"
     problems: list[str] = []
@@ -186,7 +190,7 @@ def make_plan(spec: Spec, variants: Sequence[Variant], run_dir: Path, trtexec: s
                              repeat=repeat, depends_on=f"build/{bid}"))
     if problems:
         raise PlanError(problems)
-    lock = spec_lock(variants)
+    lock = spec_lock(lock_variants if lock_variants is not None else variants)
     for entry in lock["variants"]:
         entry["build_id"] = versioned_build_id(entry["build_id"], version)
         entry["repeats"] = spec.run.repeats
