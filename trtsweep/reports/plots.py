@@ -103,6 +103,16 @@ def _text(s: str, limit: int = 48) -> str:
     return s.replace("$", r"\$")
 
 
+def _panel_title(label: str) -> str:
+    """A run label as a panel title: GPU on the first line, host and date below when it is long, so that
+    three panels side by side keep their titles inside the figure."""
+    text = _text(label, 60)
+    if len(text) > 34 and " / " in text:
+        gpu, rest = text.split(" / ", 1)
+        return f"{gpu}\n{rest}"
+    return text
+
+
 def _figure(
     n_panels: int,
     width: float | None = None,
@@ -192,7 +202,7 @@ def _run_panels(
     for ax, label in zip(axes, ctx.labels, strict=True):
         reason = draw(ax, label)
         if len(ctx.labels) > 1:
-            ax.set_title(_text(label, 60))
+            ax.set_title(_panel_title(label))
         if reason:
             _no_data(ax, f"missing: {reason}")
             reasons.append((label, reason))
@@ -552,7 +562,7 @@ def time_share(ctx: PlotContext) -> PlotResult:
         v = _layer_variant(ctx, rs, label)
         for j, kind in enumerate(("precision", "type")):
             ax = axes[2 * i + j]
-            prefix = f"{_text(label, 60)}\n" if n > 1 else ""
+            prefix = f"{_panel_title(label)}\n" if n > 1 else ""
             ax.set_title(f"{prefix}by {kind}")
             if v is None:
                 _no_data(ax, f"missing: {_NO_LAYERS}")
@@ -656,7 +666,7 @@ def build_stats(ctx: PlotContext) -> PlotResult:
     for i, (label, builds) in enumerate(zip(ctx.labels, per_run, strict=True)):
         for j, (idx, unit, name) in enumerate(((2, "s", "Engine build time"), (3, "MiB", "Engine size"))):
             ax = axes[2 * i + j]
-            ax.set_title(f"{_text(label, 60)}\n{name}" if n > 1 else name)
+            ax.set_title(f"{_panel_title(label)}\n{name}" if n > 1 else name)
             pts = [b for b in builds if b[idx] is not None]
             if not pts:
                 _no_data(ax, f"missing: no {name.lower()} in the records")
