@@ -465,3 +465,38 @@ def test_trtexec_8_6_and_11_run_a_small_sweep(tmp_path: Path, version: str, expe
     if version == "11.0":
         # 11.x builds strongly typed networks: the fp16 engine came from the FP16 model, without --fp16.
         assert all(f"--onnx={MODEL_FP16}" in argv and "--fp16" not in argv for argv in fp16_builds)
+
+
+# --- Ctrl-C ------------------------------------------------------------------------------------
+
+def test_ctrl_c_stops_cleanly_keeping_what_finished(tmp_path: Path) -> None:
+    hang = {"mode": "hang",
+            "when": {"precision": "fp32", "batch": 2, "argv": "--infStreams=2", "phase": "run"}}
+    env = double_env(tmp_path, {"perf": {"sleep_s": 0.05}, "fail": hang})
+    sweep = write_sweep(tmp_path / "c.yaml", {**SMALL, "streams": [1, 2]})
+    out = tmp_path / "run"
+    proc = start_trtsweep(["run", sweep, "-o", out, "-q"], env)
+    child = None
+    try:
+        def hung_dir() -> Path | None:
+            return next((p.parent for p in out.glob("runs/tracker-fp32-b2-st-s2-*/pid")
+                         if p.read_text().strip()), None)
+
+        _wait_for(lambda: hung_dir() is not None, 60, "the hanging step to start")
+        hung = hung_dir()
+        assert hung is not None
+        child = int((hung / "pid").read_text())
+        finished = step_statuses(out)
+        proc.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal sends to the foreground process
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, (proc.stdout.read() if proc.stdout else "")
+    # The running trtexec (in its own session, out of reach of the terminal's Ctrl-C) was stopped too.
+    _wait_for(lambda: not _pid_alive(child), 10, "the running trtexec to be stopped")
+    # Finished steps kept their records; the interrupted one has no status, so a resume redoes it.
+    assert not (hung / "status").exists()
+    for rel in finished:
+        assert (out / rel / "status").is_file(), rel
+    assert (out / "results.csv").is_file()
