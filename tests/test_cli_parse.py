@@ -86,3 +86,21 @@ def test_import_rejects_missing_folder_and_nonempty_output(tmp_path):
     (out / "keep.txt").write_text("x")
     res = _run("import", str(tmp_path), "-o", str(out))
     assert res.exit_code == 2 and "not empty" in res.output
+
+
+def test_json_is_a_list_for_several_runs_and_csv_has_a_row_per_run():
+    from conftest import CORPUS
+
+    log = CORPUS / "jetsontrtexec__raw_googlenet_None_int8_10.txt"  # 7 trtexec runs, one after another
+    res = _run("parse", str(log), "--format", "json")
+    assert res.exit_code == 0, res.output
+    runs = json.loads(res.output)
+    assert isinstance(runs, list) and len(runs) == 7
+    # "[I] median: 1.97266 ms" in the first run's GPU Compute block.
+    assert runs[0]["gpu_compute_ms"]["median"] == 1.97266
+    res = _run("parse", str(log), "--format", "csv")
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 + 7
+    header = lines[0].split(",")
+    assert "gpu_compute_ms.median" in header and "source" in header
+    assert lines[1].split(",")[header.index("gpu_compute_ms.median")] == "1.97266"
