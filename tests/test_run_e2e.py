@@ -135,18 +135,23 @@ def test_kill_9_then_resume_reruns_only_unfinished_steps(tmp_path: Path) -> None
         _kill_leftovers(out, started)
 
 
+def _wait_for_hung_step(out: Path) -> tuple[Path, int]:
+    """The folder and trtexec pid of the step the double's 'hang' rule holds (fp32, batch 2, 2 streams)."""
+    def hung_dir() -> Path | None:
+        return next((p.parent for p in out.glob("runs/tracker-fp32-b2-st-s2-*/pid")
+                     if p.read_text().strip()), None)
+
+    _wait_for(lambda: hung_dir() is not None, 60, "the hanging step to start")
+    hung = hung_dir()
+    assert hung is not None
+    return hung, int((hung / "pid").read_text())
+
+
 def _kill_then_resume(tmp_path: Path, sweep: Path, out: Path, env: dict[str, str], bindir: Path,
                       calls: Path, started: list[int]) -> None:
     proc = start_trtsweep(["run", sweep, "-o", out, "-q"], env)
     try:
-        def hung_dir() -> Path | None:
-            return next((p.parent for p in out.glob("runs/tracker-fp32-b2-st-s2-*/pid")
-                         if p.read_text().strip()), None)
-
-        _wait_for(lambda: hung_dir() is not None, 60, "the hanging step to start")
-        hung = hung_dir()
-        assert hung is not None
-        orphan = int((hung / "pid").read_text())
+        hung, orphan = _wait_for_hung_step(out)
         started.append(orphan)
         before = step_statuses(out)
         assert before and len(before) < 12, before  # mid-sweep: something finished, not everything
@@ -478,14 +483,7 @@ def test_ctrl_c_stops_cleanly_keeping_what_finished(tmp_path: Path) -> None:
     proc = start_trtsweep(["run", sweep, "-o", out, "-q"], env)
     child = None
     try:
-        def hung_dir() -> Path | None:
-            return next((p.parent for p in out.glob("runs/tracker-fp32-b2-st-s2-*/pid")
-                         if p.read_text().strip()), None)
-
-        _wait_for(lambda: hung_dir() is not None, 60, "the hanging step to start")
-        hung = hung_dir()
-        assert hung is not None
-        child = int((hung / "pid").read_text())
+        hung, child = _wait_for_hung_step(out)
         finished = step_statuses(out)
         proc.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal sends to the foreground process
         proc.wait(timeout=30)
