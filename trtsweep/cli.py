@@ -265,6 +265,8 @@ def plan_cmd(sweep: Path, trtexec_path: Path | None, trt_version: str | None, ru
     """
     import shlex
 
+    from trtsweep.trtexec_wrap.plan import BUILD_GUESS_S, RUN_OVERHEAD_S
+
     spec, variants = _load_and_expand(sweep, only)
     trtexec, version = _trtexec_for(spec, trtexec_path, trt_version, need_binary=False)
     plan = _make_plan(spec, variants, run_dir or _default_run_dir(sweep), trtexec, version)
@@ -289,7 +291,7 @@ def plan_cmd(sweep: Path, trtexec_path: Path | None, trt_version: str | None, ru
             click.echo(f"  {s.variant_id}\n    {shlex.join(s.argv)}")
     est = plan.estimate_s(run_s)
     click.echo(f"\nestimated time on one GPU: {est / 60:.0f} min ({len(plan.builds)} builds at "
-               f"~{60:.0f} s assumed, {len(plan.runs)} runs at ~{run_s + 4:.0f} s)")
+               f"~{BUILD_GUESS_S:.0f} s assumed, {len(plan.runs)} runs at ~{run_s + RUN_OVERHEAD_S:.0f} s)")
 
 
 @main.command("run")
