@@ -733,3 +733,18 @@ def test_profile_layouts_and_fusion_names() -> None:
     assert fused_from("conv1 + PWN(re_lu_clip)") == ["conv1", "PWN(re_lu_clip)"]
     assert fused_from("{ForeignNode[a + b...c]}") == ["a", "b", "c"]
     assert fused_from("Reformatting CopyNode for Input Tensor 0 to a + b") == []
+
+
+def test_shape_trtexec_chose_for_a_dynamic_input_is_the_inference_shape():
+    # hackcn__trt10.16.1_result-06.log line 72: "[W] Shape missing for input with dynamic shape:
+    # xAutomatically setting shape to: 1x1x28x28" (the echo says "Input inference shapes: model").
+    (rec,) = parse_log(CORPUS / "hackcn__trt10.16.1_result-06.log")
+    assert rec.options["inference_shapes"] == {"x": "1x1x28x28"}
+    assert rec.options["inference_shapes_chosen_by_trtexec"] is True
+    # alprjetson 8.5.2 line 133: "...dynamic shape: image_inputAutomatically setting shape to: 1x3x48x96"
+    (rec,) = parse_log(CORPUS / "alprjetson__trt8.5.2_xavier_lprnet_loadEngine_dumpProfile_verbose.log")
+    assert rec.options["inference_shapes"] == {"image_input": "1x3x48x96"}
+    # An explicit --shapes wins over nothing: hackcn__trt10.16.1_result-03.log ran --shapes=x:4x1x28x28.
+    (rec,) = parse_log(CORPUS / "hackcn__trt10.16.1_result-03.log")
+    assert rec.options["inference_shapes"] == {"x": "4x1x28x28"}
+    assert "inference_shapes_chosen_by_trtexec" not in rec.options

@@ -632,6 +632,27 @@ _RULE_WARNINGS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?:has been|is) deprecated|Weakly-typed networks have been deprecated"), "deprecated_flag"),
 ]
 CV_RE = re.compile(rf"coefficient of variance = ({NUM})\s*%")
+# A dynamic input given no shape: trtexec picks one and says which (the run then uses it). The 10.x run-time
+# wording glues the name to "Automatically" (sic).
+AUTO_SHAPE_RE = re.compile(
+    r"Dynamic dimensions required for input: (?P<a>[^,]+), but no shapes were provided\. "
+    r"Automatically overriding shape to: (?P<sa>[\dx]+)"
+    r"|Shape missing for input with dynamic shape: (?P<b>.+?)\s*"
+    r"Automatically setting shape to: (?P<sb>[\dx]+)")
+
+
+def apply_auto_shape(options: dict[str, Any], text: str) -> None:
+    """Record the shape trtexec chose for a dynamic input as the inference shape, unless one was given."""
+    m = AUTO_SHAPE_RE.search(text)
+    if not m:
+        return
+    name, dims = (m.group("a"), m.group("sa")) if m.group("a") else (m.group("b"), m.group("sb"))
+    current = options.get("inference_shapes")
+    if not isinstance(current, dict):
+        current = {}
+        options["inference_shapes"] = current
+        options["inference_shapes_chosen_by_trtexec"] = True
+    current.setdefault(name.strip(), dims)
 # An [I] line in 8.4-10.x (reference §3.6): with --dumpProfile and no --separateProfileRun the summary is
 # suppressed; the profiler's layer times then carry the extra synchronisations too.
 PROFILE_INACCURATE_RE = re.compile(r"e2e network timing is not reported since it is inaccurate")

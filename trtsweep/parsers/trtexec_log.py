@@ -403,6 +403,8 @@ class _Parser:
         if OOM_HINT.search(text):
             run.evidence.note(line, from_error=False)
         code = ls.classify_warning(text)
+        if code == "dynamic_shape_missing":
+            ls.apply_auto_shape(run.options, text)
         cv = ls.CV_RE.search(text)
         if cv:
             run.cv = ls.to_float(cv.group(1))
