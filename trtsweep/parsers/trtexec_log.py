@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from trtsweep.parsers import log_options as lo
 from trtsweep.parsers import log_sections as ls
 from trtsweep.parsers.log_failures import (
     CRASH_RAW,
@@ -164,9 +165,9 @@ class _Run:
             # "MB" in 8.0) is the best the log holds.
             self.build.engine_size_mib = self.loaded_engine_mib
         options = dict(self.options)
-        ls.finish_options(options)
+        lo.finish_options(options)
         if self.command:
-            for key, value in ls.options_from_command(self.command).items():
+            for key, value in lo.options_from_command(self.command).items():
                 options.setdefault(key, value)
         if self.raw:
             options["raw"] = self.raw
@@ -418,7 +419,7 @@ class _Parser:
             run.trt7_block = None
             return
         # The echo is always tagged; untagged "=== Model Options ===" lines are trtexec's help text.
-        header = ls.SECTION_RE.match(text) if line.severity == "I" else None
+        header = lo.SECTION_RE.match(text) if line.severity == "I" else None
         if header:
             if header.group(1) == "Model" and run.starts_new_inference_section() and not run.saw_running:
                 self.new_run()
@@ -468,7 +469,7 @@ class _Parser:
 
     def _option_line(self, text: str) -> None:
         run = self.run
-        kv = ls.split_option(text)
+        kv = lo.split_option(text)
         if kv is None or run.section is None:
             return
         key, value = kv
@@ -477,7 +478,7 @@ class _Parser:
             section[key] = f"{section[key]}; {value}"
         elif len(section) < MAX_RAW_OPTIONS:
             section[key] = value
-        ls.apply_option(run.options, key, value)
+        lo.apply_option(run.options, key, value)
 
     def _summary_line(self, text: str) -> bool:
         """Performance summary lines of every era; True when the line was one."""
