@@ -214,7 +214,7 @@ def _trtexec_for(spec, trtexec_path: Path | None, trt_version: str | None, need_
         path = find_trtexec(trtexec_path or spec.trtexec.path)
     except TrtexecNotFound as exc:
         if need_binary or not pinned:
-            hint = "" if need_binary else "; or give --trt-version X.Y to plan for a version without it"
+            hint = "" if need_binary else "; or give --trt-version X.Y to plan for a version without one"
             raise UserError(f"no trtexec found: {exc}{hint}") from None
         # A found trtexec reports major.minor.patch; padding the pinned prefix the same way gives the
         # plan the engine ids and paths ("-v10.8.0") that `run` on that version will use.

@@ -23,7 +23,7 @@ class TrtexecNotFound(FileNotFoundError):
     def __init__(self, searched: list[str]) -> None:
         self.searched = searched
         super().__init__(
-            "trtexec not found; looked at: " + "; ".join(searched) + ". Pass --trtexec PATH or set $TRTEXEC."
+            "looked at " + ", ".join(searched) + " (pass --trtexec PATH or set $TRTEXEC)"
         )
 
 
@@ -70,7 +70,8 @@ def find_trtexec(
     on_path = shutil.which("trtexec", path=env.get("PATH", ""))
     if on_path:
         return Path(on_path)
-    searched.append(f"PATH={env.get('PATH', '')!r}")
+    folders = [d for d in env.get("PATH", "").split(os.pathsep) if d]
+    searched.append(f"the {len(folders)} folders of $PATH")
     if _usable(DEFAULT_LOCATION):
         return DEFAULT_LOCATION
     searched.append(str(DEFAULT_LOCATION))
