@@ -8,6 +8,8 @@ Per-variant runtime rules (enqueue, transfers, host, stability, failures) are in
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from trtsweep.reports.diagnose_core import (
     REDUCED_PRECISIONS,
     Context,
@@ -37,6 +39,17 @@ def _by_batch(views: list[View]) -> dict[tuple[str | None, int | None], list[Vie
 
 def _ms(value: float) -> str:
     return f"{value:.4g} ms"
+
+
+
+def timed_pairs(ctx: Context, axis: str, slow: Callable[[View], bool],
+                fast: Callable[[View], bool]) -> Iterator[tuple[View, View, float]]:
+    """Variant pairs that differ only in ``axis``, as ``(slow side, fast side, slow ms / fast ms)``: the
+    sides are told apart by the two predicates, and pairs without a time per batch on both are dropped."""
+    for a, b in pairs(ctx.views, axis):
+        first, second = (a, b) if slow(a) else (b, a)
+        if slow(first) and fast(second) and first.ms_per_batch and second.ms_per_batch:
+            yield first, second, first.ms_per_batch / second.ms_per_batch
 
 
 def rule_fp32_only(ctx: Context) -> list[Finding]:
@@ -110,13 +123,8 @@ def rule_precision_gain(ctx: Context) -> list[Finding]:
     """``precision_gain``: the measured speedup of reduced precision over FP32 at otherwise equal settings."""
     evidence: list[Evidence] = []
     best: tuple[float, float] | None = None  # (saved ms, gain)
-    for a, b in pairs(ctx.views, "precision"):
-        full, red = (a, b) if a.precision in FULL_PRECISIONS else (b, a)
-        if full.precision not in FULL_PRECISIONS or red.precision not in REDUCED_PRECISIONS:
-            continue
-        if not full.ms_per_batch or not red.ms_per_batch:
-            continue
-        gain = full.ms_per_batch / red.ms_per_batch
+    for full, red, gain in timed_pairs(ctx, "precision", lambda v: v.precision in FULL_PRECISIONS,
+                                       lambda v: v.precision in REDUCED_PRECISIONS):
         if gain < MIN_GAIN:
             continue
         saved = full.ms_per_batch - red.ms_per_batch
@@ -142,14 +150,9 @@ def rule_dynamic_shape_penalty(ctx: Context) -> list[Finding]:
     evidence: list[Evidence] = []
     worst: tuple[float, float, float] | None = None  # (extra ms, gain, share)
     compared = False
-    for a, b in pairs(ctx.views, "shapes"):
-        static, dyn = (a, b) if a.axes.get("shapes") == "static" else (b, a)
-        if static.axes.get("shapes") != "static" or dyn.axes.get("shapes") != "dynamic":
-            continue
-        if not static.ms_per_batch or not dyn.ms_per_batch:
-            continue
+    for dyn, static, gain in timed_pairs(ctx, "shapes", lambda v: v.axes.get("shapes") == "dynamic",
+                                         lambda v: v.axes.get("shapes") == "static"):
         compared = True
-        gain = dyn.ms_per_batch / static.ms_per_batch
         if gain < MIN_GAIN:
             continue
         extra = dyn.ms_per_batch - static.ms_per_batch
@@ -296,11 +299,8 @@ def rule_cuda_graph_gain(ctx: Context) -> list[Finding]:
     evidence: list[Evidence] = []
     best: tuple[float, float, float] | None = None  # (saved ms, gain, share)
     measured: list[tuple[float, View, View]] = []  # every on/off pair, to report "no gain" with numbers
-    for a, b in pairs(ctx.views, "cuda_graph"):
-        off, on = (a, b) if a.axes.get("cuda_graph") is False else (b, a)
-        if off.axes.get("cuda_graph") is not False or not off.ms_per_batch or not on.ms_per_batch:
-            continue
-        gain = off.ms_per_batch / on.ms_per_batch
+    for off, on, gain in timed_pairs(ctx, "cuda_graph", lambda v: v.axes.get("cuda_graph") is False,
+                                     lambda v: True):
         measured.append((gain, on, off))
         if gain < CUDA_GRAPH_MIN_GAIN:
             continue
