@@ -316,7 +316,8 @@ def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, fresh: bool, dr
 
     \b
     Exit status: 0 every step passed; 1 some step failed, timed out or was skipped
-    (the rest ran and was saved); 2 bad spec, options or trtexec.
+    (the rest ran and was saved); 2 bad spec, options or trtexec; 130 stopped by Ctrl-C
+    (finished steps are kept: run again to resume).
     """
     import shlex
 
