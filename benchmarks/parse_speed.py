@@ -19,7 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "corpus"
+# The real corpus is read where it is (never shipped): $TRTSWEEP_CORPUS, else ../shared/corpus.
+_CORPUS_DIR = os.environ.get("TRTSWEEP_CORPUS") or Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = Path(_CORPUS_DIR) / "files"
 SOURCE = CORPUS / "hackcn__trt10.16.1_result-02.log"  # verbose FP16 build, TensorRT 10.16.1
 RUN_SOURCE = CORPUS / "hackcn__trt10.16.1_result-03.log"  # verbose run with a performance summary
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from trtsweep.cli import main
@@ -88,8 +89,9 @@ def test_import_rejects_missing_folder_and_nonempty_output(tmp_path):
     assert res.exit_code == 2 and "not empty" in res.output
 
 
+@pytest.mark.corpus
 def test_json_is_a_list_for_several_runs_and_csv_has_a_row_per_run():
-    from conftest import CORPUS
+    from corpus_location import CORPUS
 
     log = CORPUS / "jetsontrtexec__raw_googlenet_None_int8_10.txt"  # 7 trtexec runs, one after another
     res = _run("parse", str(log), "--format", "json")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import CORPUS
+from corpus_location import CORPUS
 
 from trtsweep.parsers import exports
 from trtsweep.parsers.combine import combine, compare_with_summary
@@ -68,6 +68,7 @@ def _jetson_arrays() -> list[list[dict]]:
     return out
 
 
+@pytest.mark.corpus
 def test_jetson_first_run_reproduces_every_printed_figure() -> None:
     times = exports.parse_times(_jetson_arrays()[0], "t", warmup_ms=200, percentiles=(99,))
     assert times.options["sample_count"] == 1440  # "Timing trace has 1440 queries over 3.00343 s"
@@ -75,6 +76,7 @@ def test_jetson_first_run_reproduces_every_printed_figure() -> None:
     assert compare_with_summary(_jetson_log(0), times, units=0.5) == []
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize("run", range(1, len(JETSON_RUNS)))
 def test_jetson_other_runs_agree_within_export_rounding(run: int) -> None:
     # The exported samples are themselves rounded to 6 digits: a figure may be one unit off in the 6th
@@ -83,6 +85,7 @@ def test_jetson_other_runs_agree_within_export_rounding(run: int) -> None:
     assert compare_with_summary(_jetson_log(run), times) == []
 
 
+@pytest.mark.corpus
 def test_jetson_run_warmup_counts() -> None:
     # "Warmup completed N queries" / "Timing trace has M queries" (queries = enqueues x batch)
     expected = [(80, 1440), (41, 667), (24, 402), (15, 224), (8, 121), (4, 64), (2, 34)]
@@ -107,6 +110,7 @@ def _kalfazed_log() -> RunRecord:
     )
 
 
+@pytest.mark.corpus
 def test_kalfazed_times_file_is_the_logged_run() -> None:
     (times,) = exports.parse_export(KALFAZED_TIMES, "export_times")
     assert times.options["sample_count"] == 10220  # = "Timing trace has 10220 queries"
@@ -115,6 +119,7 @@ def test_kalfazed_times_file_is_the_logged_run() -> None:
     assert compare_with_summary(_kalfazed_log(), recut, units=0.5) == []
 
 
+@pytest.mark.corpus
 def test_compare_reports_disagreement() -> None:
     log = _kalfazed_log()
     log.gpu_compute_ms.mean = 0.3
@@ -122,6 +127,7 @@ def test_compare_reports_disagreement() -> None:
     assert compare_with_summary(log, times) == ["gpu_compute_ms.mean: printed 0.3, recomputed 0.292246"]
 
 
+@pytest.mark.corpus
 def test_combine_fills_only_what_the_log_lacks() -> None:
     log = _jetson_log(0)
     log.options["percentiles"] = [99.0]
@@ -140,6 +146,7 @@ def test_combine_fills_only_what_the_log_lacks() -> None:
     assert log.enqueue_ms.mean is None  # the input record is not modified
 
 
+@pytest.mark.corpus
 def test_combine_profiled_run_without_summary() -> None:
     # 8.4-10.x with the profiler attached print no summary: statistics come from the times file.
     log = RunRecord(source="run.log", kind="trtexec_log", status="passed", trt_version="8.6.1",
@@ -159,6 +166,7 @@ def test_combine_profiled_run_without_summary() -> None:
     assert soft.type == "CaskSoftMaxV2" and soft.time_ms == 0.00423771
 
 
+@pytest.mark.corpus
 def test_combine_without_log_and_with_nothing() -> None:
     (times,) = exports.parse_export(KALFAZED_TIMES, "export_times")
     out = combine(None, [times])

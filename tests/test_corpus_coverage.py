@@ -4,7 +4,7 @@ dispatcher into the kind its MANIFEST entry names, with no exception."""
 from __future__ import annotations
 
 import pytest
-from conftest import CORPUS, manifest
+from corpus_location import CORPUS, manifest
 
 from trtsweep.parsers import parse_file
 
@@ -22,6 +22,7 @@ EXPECTED = {
 ENTRIES = sorted(manifest().items())
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize(("name", "entry"), ENTRIES, ids=[n for n, _ in ENTRIES])
 def test_corpus_file_parses_to_its_kind(name, entry):
     records = parse_file(CORPUS / name)
@@ -29,6 +30,7 @@ def test_corpus_file_parses_to_its_kind(name, entry):
     assert {r.kind for r in records} <= EXPECTED[entry["kind"]], (name, [r.kind for r in records])
 
 
+@pytest.mark.corpus
 def test_corpus_covers_every_kind_and_five_versions():
     kinds = {e["kind"] for _, e in ENTRIES}
     assert kinds == set(EXPECTED)
@@ -41,6 +43,7 @@ def test_corpus_covers_every_kind_and_five_versions():
     assert len(versions) >= 5 and 10 in majors and 8 in majors, versions
 
 
+@pytest.mark.corpus
 def test_help_text_version_from_its_banner():
     # hackcn__trt8.6.1_Help.txt: "&&&& PASSED TensorRT.trtexec [TensorRT v8601] # trtexec"
     (rec,) = parse_file(CORPUS / "hackcn__trt8.6.1_Help.txt")
@@ -48,6 +51,7 @@ def test_help_text_version_from_its_banner():
     assert rec.throughput_qps is None
 
 
+@pytest.mark.corpus
 def test_failed_logs_name_their_cause():
     by_name = {name: parse_file(CORPUS / name)[-1]
                for name, e in ENTRIES if e["kind"] == "trtexec_failed_log"}

@@ -13,14 +13,13 @@ from typing import Any
 
 import onnx
 import pytest
+from corpus_location import CORPUS
 from onnx import TensorProto, helper
 
 from trtsweep import store
 from trtsweep.records import LayerRecord, RunRecord, Stats, WarningRecord
 from trtsweep.reports import diagnose as dg
 from trtsweep.reports.diagnose import Finding
-
-CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 
 AXES = {"precision": "fp32", "batch": 1, "shapes": "static", "streams": 1, "cuda_graph": False,
         "spin_wait": False, "data_transfers": True}
@@ -235,6 +234,7 @@ def test_fp32_only_reads_precision_of_imported_runs_from_options(tmp_path):
 
 # ---------------------------------------------------------------- precision_fallback / reformat / hotspot
 
+@pytest.mark.corpus
 def test_precision_fallback_on_trex_mobilenet_qat(tmp_path):
     layers = corpus_layers("trex__mobilenet.qat.onnx.engine")
     f = one(layer_run(tmp_path, layers, "int8"), "precision_fallback")
@@ -243,6 +243,7 @@ def test_precision_fallback_on_trex_mobilenet_qat(tmp_path):
     assert any("Conv_" in n for n in names)
 
 
+@pytest.mark.corpus
 def test_no_precision_fallback_on_kalfazed_int8_resnet50(tmp_path):
     # Only /backbone/fc/Gemm (2.49 %) and the softmax (0.94 %) stay FP32: below the 5 % bar.
     # GPU compute median 0.275391 ms: kalfazed__trt8.6.1_rtx3080_resnet50int8_profile_run.log line 1187.
@@ -252,11 +253,13 @@ def test_no_precision_fallback_on_kalfazed_int8_resnet50(tmp_path):
     assert "input_check" not in codes(findings)  # 0.4527 ms of layers vs 0.2754 ms GPU: profiling overhead
 
 
+@pytest.mark.corpus
 def test_no_precision_fallback_for_an_fp32_engine(tmp_path):
     layers = corpus_layers("trex__mobilenet.qat.onnx.engine")
     assert "precision_fallback" not in codes(layer_run(tmp_path, layers, "fp32"))
 
 
+@pytest.mark.corpus
 def test_reformat_overhead_positive_and_negative(tmp_path):
     layers = corpus_layers("trex__mobilenet.qat.onnx.engine")
     f = one(layer_run(tmp_path / "a", layers, "int8"), "reformat_overhead")
@@ -266,6 +269,7 @@ def test_reformat_overhead_positive_and_negative(tmp_path):
     assert "precision_fallback" not in codes(fuzzy)
 
 
+@pytest.mark.corpus
 def test_layer_hotspot_on_hackcn_profile_table(tmp_path):
     f = one(layer_run(tmp_path / "a", hackcn_05_layers(), "fp32"), "layer_hotspot")
     names = [x["name"] for x in f.evidence[0].values["hot_layers"]]
@@ -315,6 +319,7 @@ def test_unfused_layers_chain_and_fusion_ratio(tmp_path):
     assert values["onnx_nodes"] == 6 and values["fusion_ratio"] == pytest.approx(6 / 5)
 
 
+@pytest.mark.corpus
 def test_no_unfused_layers_on_fused_resnet18(tmp_path):
     fuzzy = layer_run(tmp_path, corpus_layers("fuzzylabs__resnet18_fp16"), "fp16")
     assert "unfused_layers" not in codes(fuzzy)
@@ -557,6 +562,7 @@ def _all_kinds_of_findings(tmp_path: Path) -> list[Finding]:
     return dg.diagnose(make_rs(tmp_path, vs, BASELINE), expect_speedup=5.0)
 
 
+@pytest.mark.corpus
 def test_json_output_matches_the_schema(tmp_path):
     findings = _all_kinds_of_findings(tmp_path)
     assert {"needs_data", "found"} <= {f.status for f in findings} and len(findings) >= 8
@@ -569,12 +575,14 @@ def test_json_output_matches_the_schema(tmp_path):
         _validate({"schema_version": 1, "findings": [{"code": "nope"}]}, schema, schema)
 
 
+@pytest.mark.corpus
 def test_json_output_also_valid_for_jsonschema_when_installed(tmp_path):
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(dg.schema_path().read_text())
     jsonschema.validate(json.loads(dg.render_json(_all_kinds_of_findings(tmp_path))), schema)
 
 
+@pytest.mark.corpus
 def test_text_and_markdown_render_every_finding(tmp_path):
     findings = _all_kinds_of_findings(tmp_path)
     text, md = dg.render(findings, "text"), dg.render(findings, "md")
@@ -623,6 +631,7 @@ def _parsed(name: str) -> RunRecord:
     return records[0]
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize("name, present, absent", [
     ("hackcn__trt10.16.1_result-08.log", {"enqueue_bound", "transfer_bound", "unstable_measurement"}, set()),
     ("hackcn__trt10.16.1_result-01.log", {"unstable_measurement", "host_overhead"}, {"enqueue_bound"}),
@@ -637,6 +646,7 @@ def test_parsed_corpus_logs_give_the_same_findings(tmp_path, name, present, abse
     assert present <= found and not absent & found
 
 
+@pytest.mark.corpus
 def test_parsed_imported_run_axes_come_from_options(tmp_path):
     h03 = _parsed("hackcn__trt10.16.1_result-03.log")
     rs = make_rs(tmp_path / "a", [{"id": "h03", "axes": {}, "record": h03}])
@@ -649,6 +659,7 @@ def test_parsed_imported_run_axes_come_from_options(tmp_path):
     assert one(dg.diagnose(dyn), "dynamic_shape_penalty", "needs_data")
 
 
+@pytest.mark.corpus
 def test_parsed_failed_plugin_log_gives_build_failure(tmp_path):
     failed = _parsed("hackcn__trt10.16.0_result-08-FAILED.log")
     rs = make_rs(tmp_path, [{"id": "bad", "axes": {}, "build": failed, "status": "skipped"}])

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from conftest import FIXTURES
+import pytest
+from corpus_location import SMI
 
 from trtsweep.trtexec_wrap.environment import capture_env, parse_cuda_version, parse_query_gpu_csv
 
-SMI = FIXTURES / "nvidia-smi"
 
-
+@pytest.mark.corpus
 def test_query_gpu_csv_of_an_h100():
     gpus = parse_query_gpu_csv((SMI / "h100-driver580__query-gpu.csv").read_text())
     assert len(gpus) == 1
@@ -23,6 +23,7 @@ def test_query_gpu_csv_of_an_h100():
     assert gpu["persistence_mode"] == "Enabled"
 
 
+@pytest.mark.corpus
 def test_cuda_version_from_plain_and_q_output():
     assert parse_cuda_version((SMI / "h100-driver580__nvidia-smi.txt").read_text()) == "13.0"
     assert parse_cuda_version((SMI / "h100-driver580__nvidia-smi-q.txt").read_text()) == "13.0"

@@ -1,18 +1,20 @@
-"""diagnose on examples/ (real logs, no GPU): it runs, and every finding's evidence cites numbers that are in
+"""diagnose on a real result set (H100 logs from the corpus, no GPU): it runs, and every finding's evidence
+cites numbers that are in
 the logs of the variants it names (never an invented figure)."""
 
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
+from example_sets import materialise
 
 from trtsweep import store
 from trtsweep.cli import main
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
+pytestmark = pytest.mark.corpus
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
@@ -32,7 +34,8 @@ def _floats(values) -> list[float]:
 def test_diagnose_examples_cites_numbers_from_the_logs(tmp_path):
     run = tmp_path / "h100"
     runner = CliRunner()
-    imported = runner.invoke(main, ["import", str(EXAMPLES / "h100-model-trained"), "-o", str(run)])
+    logs = materialise(tmp_path, "h100-model-trained")
+    imported = runner.invoke(main, ["import", str(logs), "-o", str(run)])
     assert imported.exit_code == 0
     res = runner.invoke(main, ["diagnose", str(run), "--format", "json"])
     assert res.exit_code == 0, res.output
@@ -57,7 +60,8 @@ def test_diagnose_examples_cites_numbers_from_the_logs(tmp_path):
 def test_report_on_examples_says_what_is_missing(tmp_path):
     run = tmp_path / "h100"
     runner = CliRunner()
-    runner.invoke(main, ["import", str(EXAMPLES / "h100-model-trained"), "-o", str(run)])
+    logs = materialise(tmp_path, "h100-model-trained")
+    runner.invoke(main, ["import", str(logs), "-o", str(run)])
     res = runner.invoke(main, ["report", str(run), "-o", str(tmp_path / "rep")])
     assert res.exit_code == 0, res.output
     html = (tmp_path / "rep" / "index.html").read_text()

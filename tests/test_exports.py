@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, manifest
+from corpus_location import CORPUS, manifest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +25,7 @@ def _text(name: str) -> str:
 # ------------------------------------------------------------------------------------------ sniff
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize("name", EXPORT_FILES)
 def test_sniff_every_corpus_export(name: str) -> None:
     kind = KIND_OF[manifest()[name]["kind"]]
@@ -57,6 +58,7 @@ def test_sniff_layer_info_11x_io_tensors() -> None:
 # ------------------------------------------------------------------------------------ every file
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize("name", EXPORT_FILES)
 def test_every_corpus_export_parses(name: str) -> None:
     kind = KIND_OF[manifest()[name]["kind"]]
@@ -69,6 +71,7 @@ def test_every_corpus_export_parses(name: str) -> None:
 # ------------------------------------------------------------------------------------------ times
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize(
     ("name", "count", "era"),
     [
@@ -88,6 +91,7 @@ def test_times_sample_counts(name: str, count: int, era: str) -> None:
     assert rec.h2d_ms is not None and rec.h2d_ms.max == 0.0  # these runs used --noDataTransfers
 
 
+@pytest.mark.corpus
 def test_times_concatenated_arrays_one_record_each() -> None:
     records = exports.parse_export(CORPUS / "jetsontrtexec__times_googlenet_None_int8_10.json",
                                    "export_times")
@@ -98,6 +102,7 @@ def test_times_concatenated_arrays_one_record_each() -> None:
     assert records[0].end_to_end_ms is not None
 
 
+@pytest.mark.corpus
 def test_times_7x_swapped_keys_and_warmup_cut() -> None:
     first = json.JSONDecoder().raw_decode(_text("jetsontrtexec__times_googlenet_None_int8_10.json"))[0]
     rec = exports.parse_times(first, "jetson", warmup_ms=200, percentiles=(99,))
@@ -150,6 +155,7 @@ def test_times_warmup_cut_synthetic() -> None:
     assert exports.parse_times(samples, "s", warmup_ms=1000).status == "incomplete"
 
 
+@pytest.mark.corpus
 def test_times_truncated_file(tmp_path: Path) -> None:
     text = _text("kalfazed__trt8.6.1_resnet50int8.engine.timing.json")
     cut = tmp_path / "cut.json"
@@ -159,9 +165,24 @@ def test_times_truncated_file(tmp_path: Path) -> None:
     assert 4000 < rec.options["sample_count"] < 10220
 
 
+def test_times_value_beyond_float32_is_a_corrupt_row_not_inf() -> None:
+    # Found by the fuzzer on a mutated real export: "endEnqMs" : 1e66.26 read as 1e66. trtexec stores
+    # times as C floats, so such a row is corruption; it must not turn the enqueue statistics into inf.
+    row = {"startEnqMs": 1.0, "endEnqMs": 1.01, "startH2dMs": 2.0, "endH2dMs": 2.0, "startComputeMs": 2.0,
+           "endComputeMs": 3.0, "startD2hMs": 3.0, "endD2hMs": 3.0, "h2dMs": 0, "computeMs": 1.0,
+           "d2hMs": 0, "latencyMs": 1.0}
+    rows = [dict(row, startEnqMs=row["startEnqMs"] + i, endEnqMs=row["endEnqMs"] + i,
+                 startH2dMs=2.0 + i, startComputeMs=2.0 + i) for i in range(5)]
+    rows[3]["endEnqMs"] = 1e66
+    rec = exports.parse_times(rows, "f")
+    assert rec.enqueue_ms is not None and rec.enqueue_ms.max is not None and rec.enqueue_ms.max < 1
+    json.dumps(rec.to_dict(), allow_nan=False)
+
+
 # ---------------------------------------------------------------------------------------- profile
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize(
     ("name", "count", "n_layers", "first", "avg", "median"),
     [
@@ -186,6 +207,7 @@ def test_profile_values(name: str, count: int, n_layers: int, first: str, avg: f
     assert (layer.name, layer.time_ms, layer.median_ms) == (first, avg, median)
 
 
+@pytest.mark.corpus
 def test_profile_7x_concatenated() -> None:
     records = exports.parse_export(CORPUS / "jetsontrtexec__profile_googlenet_None_int8_10.json",
                                    "export_profile")
@@ -197,6 +219,7 @@ def test_profile_7x_concatenated() -> None:
     assert records[0].layers[1].fused_from == ["conv1/7x7_s2", "conv1/relu_7x7", "pool1/3x3_s2"]
 
 
+@pytest.mark.corpus
 def test_profile_unescaped_names_are_recovered() -> None:
     text = _text("kalfazed__trt8.6.1_resnet50int8.engine.profile.json")
     raw_name = 'my "soft\\max"\\tlayer'  # a quote, a backslash, and "\t" that JSON would turn into a tab
@@ -224,6 +247,7 @@ def test_profile_valid_json_backslash_escape_is_kept_raw() -> None:
 # ------------------------------------------------------------------------------------- layer info
 
 
+@pytest.mark.corpus
 def test_layer_info_detailed_kalfazed() -> None:
     data = json.loads(_text("kalfazed__trt8.6.1_resnet50int8.engine.graph.json"))
     rec = exports.parse_layer_info(data, "k")
@@ -235,6 +259,7 @@ def test_layer_info_detailed_kalfazed() -> None:
     assert conv.fused_from == ["/backbone/conv1/Conv", "/backbone/relu/Relu", "/backbone/maxpool/MaxPool"]
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize(
     ("name", "n_layers", "bindings"),
     [
@@ -250,6 +275,7 @@ def test_layer_info_names_only(name: str, n_layers: int, bindings: list[str]) ->
     assert all(x.type is None and x.precision is None for x in rec.layers)
 
 
+@pytest.mark.corpus
 def test_layer_info_names_only_reformat_and_fusion() -> None:
     rec = exports.parse_export(CORPUS / "hackcn__trt8.2.3_modelInformation.txt", "export_layer_info")[0]
     by_name = {x.name: x for x in rec.layers}
@@ -258,6 +284,7 @@ def test_layer_info_names_only_reformat_and_fusion() -> None:
     assert by_name["(Unnamed Layer* 52) [Shuffle]"].fused_from == ["(Unnamed Layer* 52) [Shuffle]"]
 
 
+@pytest.mark.corpus
 def test_layer_info_10x_float_and_metadata() -> None:
     rec = exports.parse_export(CORPUS / "hackcn__trt10.16.1_model-trained-exportLayerInfo.log",
                                "export_layer_info")[0]
@@ -267,6 +294,7 @@ def test_layer_info_10x_float_and_metadata() -> None:
     assert first.fused_from == ["node_conv2d", "node_relu"]
 
 
+@pytest.mark.corpus
 def test_layer_info_unit_separator_metadata() -> None:
     rec = exports.parse_export(CORPUS / "lix19937ea__dmt_layers_tofp16.json", "export_layer_info")[0]
     assert len(rec.layers) == 1309
@@ -304,6 +332,7 @@ def test_layer_info_11x_synthetic() -> None:
     assert rec.layers[1].fused_from == ["conv", "relu"]
 
 
+@pytest.mark.corpus
 def test_layer_info_truncated(tmp_path: Path) -> None:
     text = _text("kalfazed__trt8.6.1_resnet50int8.engine.graph.json")
     cut = tmp_path / "cut.json"

@@ -14,7 +14,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from conftest import CORPUS, manifest
+import pytest
+from corpus_location import CORPUS, manifest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -112,6 +113,7 @@ def fuzz(examples: int) -> settings:
                     database=None, derandomize=bool(os.environ.get("CI")))
 
 
+@pytest.mark.corpus
 @fuzz(4000)
 @given(mutated(LOGS))
 def test_trtexec_log_parser_never_raises(data: bytes) -> None:
@@ -119,6 +121,7 @@ def test_trtexec_log_parser_never_raises(data: bytes) -> None:
         _check(rec)
 
 
+@pytest.mark.corpus
 @fuzz(2000)
 @given(mutated(POLY))
 def test_polygraphy_parser_never_raises(data: bytes) -> None:
@@ -128,6 +131,7 @@ def test_polygraphy_parser_never_raises(data: bytes) -> None:
 _TMP = Path(tempfile.mkdtemp(prefix="trtsweep-fuzz-"))
 
 
+@pytest.mark.corpus
 @fuzz(2000)
 @given(mutated(JSONS), st.sampled_from(["export_times", "export_profile", "export_layer_info"]))
 def test_export_parsers_never_raise(data: bytes, kind: str) -> None:
@@ -137,6 +141,7 @@ def test_export_parsers_never_raise(data: bytes, kind: str) -> None:
         _check(rec)
 
 
+@pytest.mark.corpus
 @fuzz(2000)
 @given(mutated(ALL))
 def test_dispatch_always_returns_valid_records(data: bytes) -> None:

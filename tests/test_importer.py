@@ -6,14 +6,14 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
-from conftest import CORPUS
+from corpus_location import CORPUS
+from example_sets import materialise
 
 from trtsweep import store
 from trtsweep.cli import main
 from trtsweep.importer import pairing_stem
-
-EXAMPLES = Path(__file__).parent.parent / "examples"
 
 
 def test_pairing_stem_strips_extensions_and_export_words():
@@ -28,9 +28,11 @@ def test_pairing_stem_strips_extensions_and_export_words():
     assert pairing_stem(Path("03-fp16-b4-nocopy-graph.log")) == "03-fp16-b4-nocopy-graph"
 
 
+@pytest.mark.corpus
 def test_import_examples_h100(tmp_path):
     out = tmp_path / "run"
-    res = CliRunner().invoke(main, ["import", str(EXAMPLES / "h100-model-trained"), "-o", str(out)])
+    logs = materialise(tmp_path, "h100-model-trained")
+    res = CliRunner().invoke(main, ["import", str(logs), "-o", str(out)])
     assert res.exit_code == 0, res.output
     rs = store.load_result_set(out)
     by_id = {v.variant_id: v for v in rs.variants}
@@ -53,6 +55,7 @@ def test_import_examples_h100(tmp_path):
     assert set(frame["variant_status"]) == {"passed"}
 
 
+@pytest.mark.corpus
 def test_multi_run_log_pairs_exports_by_position(tmp_path):
     src = tmp_path / "logs"
     src.mkdir()
@@ -73,10 +76,11 @@ def test_multi_run_log_pairs_exports_by_position(tmp_path):
         assert v.record.gpu_compute_cv_pct is not None
 
 
+@pytest.mark.corpus
 def test_unrecognized_files_are_listed_and_exit_1(tmp_path):
     src = tmp_path / "logs"
     src.mkdir()
-    shutil.copy(EXAMPLES / "ada-model-trained" / "01-onnx-default.log", src / "ada.log")
+    shutil.copy(CORPUS / "hackcn__trt10.14.1_result-01.log", src / "ada.log")
     (src / "notes.md").write_text("# my notes\n")
     res = CliRunner().invoke(main, ["import", str(src), "-o", str(tmp_path / "run")])
     assert res.exit_code == 1

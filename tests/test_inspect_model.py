@@ -13,11 +13,10 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+from corpus_location import CORPUS
 from onnx import TensorProto, helper, numpy_helper
 
 from trtsweep.reports.inspect_model import inspect_onnx, load_layer_info, map_layers, render_inspect_text
-
-CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 
 
 def _weights(name: str, *shape: int) -> onnx.TensorProto:
@@ -105,6 +104,7 @@ def test_subgraph_nodes_are_counted(tmp_path):
     assert {a["op"] for a in info["attention_ops"]} == {"If"}
 
 
+@pytest.mark.corpus
 def test_detailed_layer_info_maps_onnx_nodes_by_metadata(tmp_path):
     export = CORPUS / "hackcn__trt10.16.1_model-trained-exportLayerInfo.log"
     info = inspect_onnx(cookbook_model(tmp_path / "m.onnx"), layer_info=export)
@@ -120,6 +120,7 @@ def test_detailed_layer_info_maps_onnx_nodes_by_metadata(tmp_path):
     assert "fusion ratio 1.333" in text and "node_conv2d + node_relu <- node_conv2d, node_relu" in text
 
 
+@pytest.mark.corpus
 def test_names_only_layer_info_maps_by_layer_names(tmp_path):
     names = ["Conv-1", "ReLU-2", "MaxPool-3", "Conv-4", "ReLU-5", "MaxPool-6", "Reshape-7", "MatMul-9",
              "ReLU-11", "MatMul-12", "Softmax-14", "ArgMax-15"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import CORPUS
+from corpus_location import CORPUS
 
 from trtsweep.parsers import exports
 from trtsweep.parsers.layers import (
@@ -75,6 +75,7 @@ def test_layer_key() -> None:
     assert layer_key("a\x1eb [profile 1]") == layer_key("a + b")
 
 
+@pytest.mark.corpus
 def test_join_kalfazed_profile_and_graph() -> None:
     prof, info = _pair("kalfazed__trt8.6.1_resnet50int8.engine.profile.json",
                        "kalfazed__trt8.6.1_resnet50int8.engine.graph.json")
@@ -95,6 +96,7 @@ def test_join_kalfazed_profile_and_graph() -> None:
     assert summary["time_pct_by_precision"]["int8"] > 90
 
 
+@pytest.mark.corpus
 def test_join_trex_mobilenet_qat() -> None:
     prof, info = _pair("trex__mobilenet.qat.onnx.engine.profile.json",
                        "trex__mobilenet.qat.onnx.engine.graph.json")
@@ -109,6 +111,7 @@ def test_join_trex_mobilenet_qat() -> None:
     assert summary["count_by_type"]["CaskConvolution"] == 34
 
 
+@pytest.mark.corpus
 def test_join_fuzzylabs_resnet18() -> None:
     prof, info = _pair("fuzzylabs__resnet18_fp16.profile.json", "fuzzylabs__resnet18_fp16.graph.json")
     joined = join_layers(prof, info)
@@ -123,6 +126,7 @@ def test_join_fuzzylabs_resnet18() -> None:
     assert conv.fused_from == ["/conv1/Conv", "/relu/Relu"] and conv.precision == "fp16"
 
 
+@pytest.mark.corpus
 def test_join_names_only_keeps_profile_times() -> None:
     prof, info = _pair("trex__notebooks_profile.json", "trex__notebooks_layer_info.json")
     joined = join_layers(prof, info)

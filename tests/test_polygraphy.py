@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, manifest
+from corpus_location import CORPUS, manifest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -42,10 +42,12 @@ def _lines(name: str) -> list[str]:
 # ---- every corpus file --------------------------------------------------------------------------
 
 
+@pytest.mark.corpus
 def test_corpus_has_the_polygraphy_files() -> None:
     assert len(POLY_FILES) >= 18
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize("name", POLY_FILES)
 def test_every_corpus_file_parses_and_is_sniffed(name: str) -> None:
     path = CORPUS / name
@@ -64,6 +66,7 @@ def test_every_corpus_file_parses_and_is_sniffed(name: str) -> None:
 # ---- polygraphy run -----------------------------------------------------------------------------
 
 
+@pytest.mark.corpus
 def test_run_onnxrt_yolov8n_single_runner() -> None:
     rec, pg = _parse("junjie__polygraphy_run_onnxrt_yolov8n.txt")
     assert (rec.kind, rec.status) == ("polygraphy_run", "passed")
@@ -79,6 +82,7 @@ def test_run_onnxrt_yolov8n_single_runner() -> None:
     assert pg["comparisons"] is None
 
 
+@pytest.mark.corpus
 def test_run_trt_build_0_49_26() -> None:
     rec, pg = _parse("hackcn__poly0.49.26_Run_result-02.log")
     assert rec.status == "passed"
@@ -97,6 +101,7 @@ def test_run_trt_build_0_49_26() -> None:
     assert pg["invocations"][0]["runtime_s"] == pytest.approx(38.351)
 
 
+@pytest.mark.corpus
 def test_run_compare_onnxrt_trt_mark_all_0_49_26() -> None:
     rec, pg = _parse("hackcn__poly0.49.26_Run_result-04.log")
     assert rec.status == "passed" and pg["passed"] is True
@@ -122,6 +127,7 @@ def test_run_compare_onnxrt_trt_mark_all_0_49_26() -> None:
     }]
 
 
+@pytest.mark.corpus
 def test_run_validate_two_invocations_second_finds_inf() -> None:
     rec, pg = _parse("hackcn__poly0.49.26_Run_result-08.log")
     assert [i["status"] for i in pg["invocations"]] == ["passed", "failed"]
@@ -138,6 +144,7 @@ def test_run_validate_two_invocations_second_finds_inf() -> None:
     assert _runner(pg, "onnxrt-runner-N0-07/07/26-02:09:59")["inference_ms"] == pytest.approx(0.2677)
 
 
+@pytest.mark.corpus
 def test_run_0_33_0_old_format_without_running_line() -> None:
     rec, pg = _parse("hackcn__poly0.33.0_result-02.txt")
     assert rec.status == "passed"
@@ -155,6 +162,7 @@ def test_run_0_33_0_old_format_without_running_line() -> None:
     assert rec.build.engine_build_s == pytest.approx(6.857)
 
 
+@pytest.mark.corpus
 def test_run_0_35_2_with_timestamped_trt_lines() -> None:
     rec, pg = _parse("hackcn__poly0.35.2_result-run-FP16.txt")
     assert rec.status == "passed"
@@ -166,6 +174,7 @@ def test_run_0_35_2_with_timestamped_trt_lines() -> None:
     assert pg["opset"] == 9 and rec.build.engine_size_mib == pytest.approx(12)
 
 
+@pytest.mark.corpus
 def test_run_0_38_tolerance_on_its_own_line() -> None:
     rec, pg = _parse("hackcn__poly0.38.0_result-run-FP16.log")
     assert rec.status == "passed" and pg["version"] == "0.38.0" and rec.trt_version == "8.4.1.5"
@@ -177,6 +186,7 @@ def test_run_0_38_tolerance_on_its_own_line() -> None:
     assert rec.build.engine_build_s == pytest.approx(2.278)
 
 
+@pytest.mark.corpus
 def test_run_0_47_1_profiles_from_profile_add() -> None:
     rec, pg = _parse("hackcn__poly0.47.1_result-02.log")
     assert rec.status == "passed" and pg["version"] == "0.47.1" and rec.trt_version == "8.6.1"
@@ -187,6 +197,7 @@ def test_run_0_47_1_profiles_from_profile_add() -> None:
     assert rec.build.engine_build_s == pytest.approx(16.696)
 
 
+@pytest.mark.corpus
 def test_run_nan_inf_readme_without_final_line_is_failed() -> None:
     rec, pg = _parse("trtoss__poly_run_checking_nan_inf_README.txt")
     assert (rec.kind, rec.status, rec.failure) == ("polygraphy_run", "failed", "other")
@@ -199,6 +210,7 @@ def test_run_nan_inf_readme_without_final_line_is_failed() -> None:
 # ---- check / debug ------------------------------------------------------------------------------
 
 
+@pytest.mark.corpus
 def test_check_lint_failure_is_unsupported_op() -> None:
     rec, pg = _parse("hackcn__poly0.49.26_Check_result-01.log")
     assert (rec.kind, rec.status, rec.failure) == ("polygraphy_run", "failed", "unsupported_op")
@@ -208,6 +220,7 @@ def test_check_lint_failure_is_unsupported_op() -> None:
     assert pg["lint"][0]["level"] == "error"
 
 
+@pytest.mark.corpus
 def test_debug_reduce_0_49_26() -> None:
     rec, pg = _parse("hackcn__poly0.49.26_Debug_result-04.log")
     assert (rec.kind, rec.status) == ("polygraphy_run", "passed")
@@ -224,6 +237,7 @@ def test_debug_reduce_0_49_26() -> None:
     assert pg["invocations"][0]["runtime_s"] == pytest.approx(3.601)
 
 
+@pytest.mark.corpus
 def test_debug_0_38_without_final_line_is_incomplete() -> None:
     rec, pg = _parse("hackcn__poly0.38_debug-result.log")
     assert (rec.kind, rec.status, rec.failure) == ("polygraphy_run", "incomplete", None)
@@ -236,6 +250,7 @@ def test_debug_0_38_without_final_line_is_incomplete() -> None:
 # ---- inspect ------------------------------------------------------------------------------------
 
 
+@pytest.mark.corpus
 def test_inspect_onnx_model() -> None:
     rec, pg = _parse("hackcn__poly0.49.26_Inspect_result-01.log")
     assert (rec.kind, rec.status) == ("polygraphy_inspect", "passed")
@@ -251,6 +266,7 @@ def test_inspect_onnx_model() -> None:
                                "ArgMax": 1}
 
 
+@pytest.mark.corpus
 def test_inspect_trt_network() -> None:
     rec, pg = _parse("hackcn__poly0.49.26_Inspect_result-02.log")
     assert rec.kind == "polygraphy_inspect" and pg["model_kind"] == "network"
@@ -262,6 +278,7 @@ def test_inspect_trt_network() -> None:
     assert pg["inputs"] == [{"name": "x", "dtype": "float32", "shape": [-1, 1, 28, 28]}]
 
 
+@pytest.mark.corpus
 def test_inspect_engine_0_49_26() -> None:
     rec, pg = _parse("hackcn__poly0.49.26_Inspect_result-03.log")
     assert (rec.kind, rec.status, pg["model_kind"]) == ("polygraphy_inspect", "passed", "engine")
@@ -272,6 +289,7 @@ def test_inspect_engine_0_49_26() -> None:
     assert pg["profiles"] == [{"profile": 0, "inputs": {"x": X_PROFILE}}]
 
 
+@pytest.mark.corpus
 def test_inspect_engine_0_38_binding_index_profiles() -> None:
     rec, pg = _parse("hackcn__poly0.38_result-inspectPlanModel.log")
     assert (rec.kind, pg["model_kind"]) == ("polygraphy_inspect", "engine")
@@ -284,6 +302,7 @@ def test_inspect_engine_0_38_binding_index_profiles() -> None:
     assert pg["device_memory_bytes"] == 2409472
 
 
+@pytest.mark.corpus
 def test_inspect_engine_readme_indented_two_profiles() -> None:
     rec, pg = _parse("trtoss__poly_inspect_engine_README.txt")
     assert (rec.kind, rec.status, pg["model_kind"]) == ("polygraphy_inspect", "passed", "engine")
@@ -294,6 +313,7 @@ def test_inspect_engine_readme_indented_two_profiles() -> None:
     assert pg["device_memory_bytes"] == 0
 
 
+@pytest.mark.corpus
 def test_inspect_engine_crlf_layer_count_only() -> None:
     rec, pg = _parse("trtoss__poly_inspect_engine_triton_quickstart.txt")
     assert rec.status == "passed" and pg["layer_count"] == 87 and pg["op_counts"] is None
@@ -302,6 +322,7 @@ def test_inspect_engine_crlf_layer_count_only() -> None:
     assert pg["device_memory_bytes"] == 8228864
 
 
+@pytest.mark.corpus
 def test_inspect_data() -> None:
     rec, pg = _parse("hackcn__poly0.49.26_Inspect_result-04.log")
     assert (rec.kind, rec.status) == ("polygraphy_inspect", "passed")
@@ -317,6 +338,7 @@ def test_inspect_data() -> None:
 # ---- crafted inputs -----------------------------------------------------------------------------
 
 
+@pytest.mark.corpus
 def test_truncated_run_is_incomplete() -> None:
     lines = _lines("hackcn__poly0.49.26_Run_result-04.log")[:300]
     rec = parse_polygraphy_lines(lines, "cut.log")
@@ -325,6 +347,7 @@ def test_truncated_run_is_incomplete() -> None:
     assert rec.polygraphy["invocations"][0]["status"] == "incomplete"
 
 
+@pytest.mark.corpus
 def test_truncated_inspect_is_incomplete() -> None:
     lines = _lines("hackcn__poly0.49.26_Inspect_result-03.log")[:60]  # stops inside the layer listing
     rec = parse_polygraphy_lines(lines, "cut.log")
@@ -342,6 +365,7 @@ def test_empty_and_foreign_text() -> None:
         assert sniff(text) is None
 
 
+@pytest.mark.corpus
 def test_sniff_ignores_trtexec_log_mentioning_polygraphy() -> None:
     name = "lix19937dnn__trt8.5.10_posenc_dumpLayerInfo_dumpProfile_verbose.log"
     assert sniff(decode_head(read_head(CORPUS / name))) is None
@@ -432,6 +456,7 @@ def test_fuzz_random_text_never_raises(lines: list[str]) -> None:
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.corpus
 @given(st.lists(st.tuples(st.integers(0, len(_SAMPLE_LINES) - 1), st.integers(0, 200), st.text(max_size=12)),
                 min_size=1, max_size=80))
 def test_fuzz_corrupted_corpus_lines_never_raise(edits: list[tuple[int, int, str]]) -> None:

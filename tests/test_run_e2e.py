@@ -35,6 +35,8 @@ from e2e_helpers import (
 
 from trtsweep.cli import main
 
+pytestmark = pytest.mark.e2e
+
 SMALL = {"precision": ["fp32", "fp16"], "batch": [1, 2]}
 
 

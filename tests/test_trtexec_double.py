@@ -217,7 +217,7 @@ def test_engine_from_another_version_is_refused(work: Path) -> None:
     r = run(["--loadEngine=e.plan"], work, "8.6.1", config={"gpus": ["NVIDIA A100-SXM4-80GB"]})
     assert r.returncode == 0 and "across different models of devices" in r.stderr
     header = json.loads((work / "e.plan").read_bytes().split(b"\n")[1])
-    assert header["trt_version"] == "8.6.1" and header["gpu"] == "NVIDIA H100 PCIe"
+    assert header["trt_version"] == "8.6.1" and header["gpu"] == "Simulated GPU (trtexec test double)"
 
 
 def test_shape_outside_profile(work: Path) -> None:
@@ -299,13 +299,32 @@ def test_crash_and_hang(work: Path) -> None:
         )
 
 
-def test_nvidia_smi_double() -> None:
+def test_nvidia_smi_double_describes_the_configured_gpus(tmp_path: Path) -> None:
     smi = str(DOUBLE_DIR / "nvidia-smi")
-    assert "<nvidia_smi_log>" in subprocess.run([smi, "-q", "-x"], capture_output=True, text=True).stdout
+    cfg = tmp_path / "double.json"
+    cfg.write_text(json.dumps({"gpus": [{"name": "GPU A", "uuid": "GPU-a", "memory_mib": 1000}, "GPU B"]}))
+    env = {k: v for k, v in os.environ.items() if k != "NVIDIA_SMI_DOUBLE_FIXTURE"}
+    env["TRTEXEC_DOUBLE_CONFIG"] = str(cfg)
+    out = subprocess.run([smi, "--query-gpu=index,name,uuid,memory.total", "--format=csv,noheader,nounits"],
+                         capture_output=True, text=True, env=env).stdout
+    assert out.splitlines()[0] == "0, GPU A, GPU-a, 1000"
+    assert out.splitlines()[1].startswith("1, GPU B, GPU-")
+    assert "CUDA Version: 13.0" in subprocess.run([smi], capture_output=True, text=True, env=env).stdout
+    default = subprocess.run([smi, "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
+                             text=True, env={k: v for k, v in env.items() if k != "TRTEXEC_DOUBLE_CONFIG"})
+    assert "simulated" in default.stdout.lower()
+
+
+@pytest.mark.corpus
+def test_nvidia_smi_double_replays_a_recorded_host() -> None:
+    smi = str(DOUBLE_DIR / "nvidia-smi")
+    env = dict(os.environ, NVIDIA_SMI_DOUBLE_FIXTURE="h100-driver580")
+    assert "<nvidia_smi_log>" in subprocess.run([smi, "-q", "-x"], capture_output=True, text=True,
+                                                env=env).stdout
     out = subprocess.run(
         [smi, "--query-gpu=name,memory.total", "--format=csv,noheader,nounits"],
-        capture_output=True,
-        text=True,
+        capture_output=True, text=True, env=env,
     ).stdout
+    # h100-driver580__query-gpu.csv line 2: "0, NVIDIA H100 80GB HBM3, ..., 81559 MiB, ..."
     assert out == "NVIDIA H100 80GB HBM3, 81559\n"
-    assert "NVIDIA-SMI 580" in subprocess.run([smi], capture_output=True, text=True).stdout
+    assert "NVIDIA-SMI 580" in subprocess.run([smi], capture_output=True, text=True, env=env).stdout

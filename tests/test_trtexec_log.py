@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+from corpus_location import CORPUS, manifest
 
 from trtsweep.parsers.log_layers import fused_from, parse_profile_row, profile_layout
 from trtsweep.parsers.log_sections import split_prefix
@@ -19,8 +20,7 @@ from trtsweep.parsers.textio import decode_head, read_head
 from trtsweep.parsers.trtexec_log import looks_like, parse_lines, parse_log
 from trtsweep.records import FAILURE_CLASSES, STATUSES, WARNING_CODES, RunRecord
 
-CORPUS = Path(__file__).parent / "fixtures" / "corpus"
-MANIFEST = [json.loads(line) for line in (CORPUS / "MANIFEST.jsonl").read_text().splitlines() if line.strip()]
+MANIFEST = list(manifest().values())
 LOG_KINDS = ("trtexec_log", "trtexec_verbose_log", "trtexec_failed_log")
 LOG_FILES = [m["file"] for m in MANIFEST if m["kind"] in LOG_KINDS]
 POLY_FILES = [m["file"] for m in MANIFEST if m["kind"] == "polygraphy_output"]
@@ -42,10 +42,12 @@ def codes(rec: RunRecord) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------- whole corpus
+@pytest.mark.corpus
 def test_corpus_has_the_expected_log_files() -> None:
     assert len(LOG_FILES) >= 30
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize("name", LOG_FILES)
 def test_every_corpus_log_parses(name: str) -> None:
     records = runs(name)
@@ -58,11 +60,13 @@ def test_every_corpus_log_parses(name: str) -> None:
         json.dumps(rec.to_dict())  # the record is JSON-ready
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize("name", LOG_FILES)
 def test_looks_like_claims_every_trtexec_log(name: str) -> None:
     assert looks_like(decode_head(read_head(CORPUS / name)))
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize("name", POLY_FILES + JSON_FILES)
 def test_looks_like_refuses_polygraphy_and_json(name: str) -> None:
     assert not looks_like(decode_head(read_head(CORPUS / name)))
@@ -74,6 +78,7 @@ def test_looks_like_refuses_random_text() -> None:
     assert not looks_like('{"count": 3}')
 
 
+@pytest.mark.corpus
 def test_every_failed_log_gets_its_class() -> None:
     expected = {
         "hackcn__trt10.16.0_result-08-FAILED.log": "unsupported_op",
@@ -88,6 +93,7 @@ def test_every_failed_log_gets_its_class() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- TRT 7.x
+@pytest.mark.corpus
 def test_trt70_host_latency_block_four_runs() -> None:
     records = runs("khairul__trt7.0_jetson_int8_googlenet_resnet50.txt")
     assert len(records) == 4
@@ -110,6 +116,7 @@ def test_trt70_host_latency_block_four_runs() -> None:
     assert "resnet-50" in records[1].command
 
 
+@pytest.mark.corpus
 def test_trt7x_multi_run_log_one_record_per_run() -> None:
     records = runs("jetsontrtexec__raw_googlenet_None_int8_10.txt")
     assert len(records) == 7
@@ -129,6 +136,7 @@ def test_trt7x_multi_run_log_one_record_per_run() -> None:
     assert records[1].throughput_qps == 886.0  # "throughput: 886 qps"
 
 
+@pytest.mark.corpus
 def test_trt71_enqueue_block_seven_batches() -> None:
     records = runs("khairul__trt7_jetson_fp16_resnet50_batches.txt")
     assert len(records) == 7
@@ -145,6 +153,7 @@ def test_trt71_enqueue_block_seven_batches() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- TRT 8.0 – 8.2
+@pytest.mark.corpus
 def test_trt80_verbose_build_and_inference() -> None:
     rec = one("hackcn__trt8.0.3_output-fp32.txt")
     assert rec.status == "passed" and rec.failure is None
@@ -179,6 +188,7 @@ def test_trt80_verbose_build_and_inference() -> None:
     assert rec.layers[2].is_reformat  # "Reformatting CopyNode for Input Tensor 0 to Conv__27 + Relu_1"
 
 
+@pytest.mark.corpus
 def test_trt80_jetson_load_engine_with_shell_prompt() -> None:
     rec = one("violetta__trt8.0.1_jetson_nano_loadEngine_exportTimes_exportProfile.log")
     assert rec.status == "passed"
@@ -192,6 +202,7 @@ def test_trt80_jetson_load_engine_with_shell_prompt() -> None:
     assert "enqueue_bound" in codes(rec)
 
 
+@pytest.mark.corpus
 def test_trt821_jetson_build() -> None:
     rec = one("henryzhuhr__trt8.2.1_jetson_nano_ufld_build.log")
     assert rec.trt_version == "8.2.1"
@@ -202,6 +213,7 @@ def test_trt821_jetson_build() -> None:
     assert rec.device.compute_capability == "5.3"
 
 
+@pytest.mark.corpus
 def test_trt823_fp32_and_failed_fp16() -> None:
     ok = one("hackcn__trt8.2.3_result-FP32.txt")
     assert ok.status == "passed" and ok.trt_version == "8.2.3"
@@ -214,6 +226,7 @@ def test_trt823_fp32_and_failed_fp16() -> None:
     assert failed.throughput_qps is None
 
 
+@pytest.mark.corpus
 def test_trt824_profile_table_without_median() -> None:
     rec = one("modelacc__trt8.2.4_rtx3050ti_levit_loadEngine_dumpProfile_verbose.txt")
     assert rec.trt_version == "8.2.4"
@@ -231,6 +244,7 @@ def test_trt824_profile_table_without_median() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- TRT 8.4
+@pytest.mark.corpus
 def test_trt841_fp16_build() -> None:
     rec = one("hackcn__trt8.4.1_result-FP16.log")
     assert rec.trt_version == "8.4.1"
@@ -244,6 +258,7 @@ def test_trt841_fp16_build() -> None:
     assert len(rec.layers) == 12 and rec.layers[0].name == "Conv-1 + ReLU-2"
 
 
+@pytest.mark.corpus
 def test_trt841_dump_layer_info_names_only() -> None:
     rec = one("hackcn__trt8.4.1_result-PrintInformation.log")
     assert rec.build.engine_load_s == 0.0107841 and rec.build.engine_deserialize_s == 0.428265
@@ -254,6 +269,7 @@ def test_trt841_dump_layer_info_names_only() -> None:
     assert all(x.type is None and x.time_ms is None for x in rec.layers)
 
 
+@pytest.mark.corpus
 def test_trt841_obey_constraints_log_cut_short() -> None:
     rec = one("segformer__trt8.4.1_a10_best_obey_calib_plugin_ABORTED.txt")
     assert rec.status == "incomplete" and rec.failure is None  # ends after "Start parsing network model"
@@ -266,6 +282,7 @@ def test_trt841_obey_constraints_log_cut_short() -> None:
     assert rec.options["plugins"] == [plugin]
 
 
+@pytest.mark.corpus
 def test_trt841_summary_tail_with_trailing_plugin_output() -> None:
     rec = one("tpg__trt8.4.1_yolov4_plugin_summary_tail_with_plugin_debug.log")
     assert rec.status == "passed" and rec.trt_version == "8.4.1"
@@ -274,6 +291,7 @@ def test_trt841_summary_tail_with_trailing_plugin_output() -> None:
     assert rec.options["onnx"] == "modified.onnx"
 
 
+@pytest.mark.corpus
 def test_two_summary_tails_without_status_lines() -> None:
     records = runs("trocr2022__trt8.x_rtx3050_two_summary_tails.log")
     assert len(records) == 2
@@ -285,6 +303,7 @@ def test_two_summary_tails_without_status_lines() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- TRT 8.5
+@pytest.mark.corpus
 def test_trt852_summary_tail_fills_options_from_command() -> None:
     rec = one("idein__trt8.5.2_orin_nano_fp16_summary_tail.log")
     assert rec.status == "passed" and rec.trt_version == "8.5.2"
@@ -295,6 +314,7 @@ def test_trt852_summary_tail_fills_options_from_command() -> None:
     assert rec.options["save_engine"] == "./fp16.trt"
 
 
+@pytest.mark.corpus
 def test_trt852_orin_load_engine() -> None:
     rec = one("lixiangyu__trt8.5.2_orin_loadEngine_shapes.log")
     assert rec.device.name == "Orin" and rec.device.compute_capability == "8.7" and rec.device.sm_count == 8
@@ -304,6 +324,7 @@ def test_trt852_orin_load_engine() -> None:
     assert rec.options["inference_shapes"] == {"input": "1x3x256x256"}
 
 
+@pytest.mark.corpus
 def test_trt852_profile_table_suppresses_summary() -> None:
     rec = one("alprjetson__trt8.5.2_xavier_lprnet_loadEngine_dumpProfile_verbose.log")
     assert rec.device.name == "Xavier" and rec.device.compute_capability == "7.2"
@@ -318,6 +339,7 @@ def test_trt852_profile_table_suppresses_summary() -> None:
     assert lstm.fused_from == ["lstm_W", "Max_reduce_min"]
 
 
+@pytest.mark.corpus
 def test_trt853_plugin_profile() -> None:
     rec = one("sparsedrive__trt8.5.3_motion_plan_dumpProfile.log")
     assert rec.trt_version == "8.5.3"
@@ -329,6 +351,7 @@ def test_trt853_plugin_profile() -> None:
     assert "profile_total_inaccurate" in codes(rec)
 
 
+@pytest.mark.corpus
 def test_trt8510_qat_profile_joined_with_verbose_layer_info() -> None:
     rec = one("lix19937__trt8.5.10_qat_resnet18_best_dumpProfile.log")
     assert rec.trt_version == "8.5.10"
@@ -343,6 +366,7 @@ def test_trt8510_qat_profile_joined_with_verbose_layer_info() -> None:
     assert sum(1 for x in rec.layers if x.time_ms is not None) == 24
 
 
+@pytest.mark.corpus
 def test_trt8510_layer_info_and_profile_join_by_name() -> None:
     rec = one("lix19937dnn__trt8.5.10_posenc_dumpLayerInfo_dumpProfile_verbose.log")
     assert rec.build.engine_build_s == 20.3112
@@ -354,6 +378,7 @@ def test_trt8510_layer_info_and_profile_join_by_name() -> None:
     assert rec.layers[0].type == "Constant" and rec.layers[0].time_ms is None
 
 
+@pytest.mark.corpus
 def test_trt8510_plugin_cuda_graph_run() -> None:
     rec = one("lix19937dnn__trt8.5.10_tsa_msda_plugin_best_cudagraph_dumpProfile_verbose.log")
     assert rec.throughput_qps == 4542.53
@@ -365,6 +390,7 @@ def test_trt8510_plugin_cuda_graph_run() -> None:
     assert rec.layers[0].time_ms == 0.0038
 
 
+@pytest.mark.corpus
 def test_trt8510_plugin_build() -> None:
     rec = one("lix19937__trt8.5.10_build_with_plugin_verbose.log")
     assert rec.device.name == "NVIDIA RTX 2000 Ada Generation Laptop GPU"
@@ -374,6 +400,7 @@ def test_trt8510_plugin_build() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- TRT 8.6
+@pytest.mark.corpus
 def test_trt860_build_only() -> None:
     rec = one("hackcn__trt8.6.0_result-02.log")
     assert rec.status == "passed" and rec.trt_version == "8.6.0"
@@ -387,6 +414,7 @@ def test_trt860_build_only() -> None:
     assert first.type == "Reformat" and first.precision == "fp16" and first.is_reformat
 
 
+@pytest.mark.corpus
 def test_trt860_load_engine_unstable() -> None:
     rec = one("hackcn__trt8.6.0_result-04.log")
     assert rec.throughput_qps == 20565.7
@@ -396,6 +424,7 @@ def test_trt860_load_engine_unstable() -> None:
     assert "unstable_gpu_compute" in codes(rec)
 
 
+@pytest.mark.corpus
 def test_trt861_profiling_run() -> None:
     rec = one("kalfazed__trt8.6.1_rtx3080_resnet50int8_profile_run.log")
     assert rec.trt_version == "8.6.1"
@@ -412,6 +441,7 @@ def test_trt861_profiling_run() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- TRT 10.x
+@pytest.mark.corpus
 def test_trt1014_default_build() -> None:
     rec = one("hackcn__trt10.14.1_result-01.log")
     assert rec.trt_version == "10.14.1"
@@ -422,6 +452,7 @@ def test_trt1014_default_build() -> None:
     assert rec.gpu_compute_cv_pct == 12.8763
 
 
+@pytest.mark.corpus
 def test_trt1016_default_build_and_run() -> None:
     rec = one("hackcn__trt10.16.1_result-01.log")
     assert rec.status == "passed" and rec.trt_version == "10.16.1"
@@ -443,6 +474,7 @@ def test_trt1016_default_build_and_run() -> None:
     assert rec.layers is None
 
 
+@pytest.mark.corpus
 def test_trt1016_verbose_build_with_pool_trap() -> None:
     rec = one("hackcn__trt10.16.1_result-02.log")
     opts = rec.options
@@ -459,6 +491,7 @@ def test_trt1016_verbose_build_with_pool_trap() -> None:
     assert first.fused_from == ["node_conv2d", "node_relu"]
 
 
+@pytest.mark.corpus
 def test_trt1016_no_transfers_cuda_graph() -> None:
     rec = one("hackcn__trt10.16.1_result-03.log")
     assert rec.options["cuda_graph"] is True and rec.options["data_transfers"] is False
@@ -467,6 +500,7 @@ def test_trt1016_no_transfers_cuda_graph() -> None:
     assert rec.h2d_ms.mean == 0.0 and rec.latency_ms.min == rec.gpu_compute_ms.min == 0.0383301
 
 
+@pytest.mark.corpus
 def test_trt1016_detailed_dump_layer_info() -> None:
     rec = one("hackcn__trt10.16.1_result-04.log")
     assert len(rec.layers) == 9  # nine "Name: …" lines after "[I] Layers:"
@@ -476,6 +510,7 @@ def test_trt1016_detailed_dump_layer_info() -> None:
     assert rec.build.engine_size_mib == 12.5765
 
 
+@pytest.mark.corpus
 def test_trt1016_profile_numbers_first() -> None:
     rec = one("hackcn__trt10.16.1_result-05.log")
     assert rec.throughput_qps is None
@@ -488,6 +523,7 @@ def test_trt1016_profile_numbers_first() -> None:
     assert conv.name == "node_conv2d_myl0_1" and conv.time_ms == 0.0105
 
 
+@pytest.mark.corpus
 def test_trt1016_dump_output_and_enqueue_bound() -> None:
     out = one("hackcn__trt10.16.1_result-06.log")
     assert out.throughput_qps == 12827.1 and out.gpu_compute_cv_pct == 7.10165
@@ -499,6 +535,7 @@ def test_trt1016_dump_output_and_enqueue_bound() -> None:
     assert "--useCudaGraph" in enqueue.text  # advice line joined to the warning
 
 
+@pytest.mark.corpus
 def test_trt1016_failed_plugin_parse() -> None:
     rec = one("hackcn__trt10.16.0_result-08-FAILED.log")
     assert rec.trt_version == "10.16.0" and rec.device.sm_count == 142
@@ -507,6 +544,7 @@ def test_trt1016_failed_plugin_parse() -> None:
     assert "Engine set up failed" not in rec.failure_text
 
 
+@pytest.mark.corpus
 def test_trt103_failed_tail() -> None:
     rec = one("clawmachine__trt10.3.0_nanosam_decoder_parse_FAILED_tail.log")
     assert rec.trt_version == "10.3.0" and rec.status == "failed"
@@ -516,6 +554,7 @@ def test_trt103_failed_tail() -> None:
     assert rec.options["build_shapes"]["point_labels"] == {"min": "1x1", "opt": "1x1", "max": "1x10"}
 
 
+@pytest.mark.corpus
 def test_dla_placement_fragment_is_an_incomplete_run() -> None:
     records = runs("jetsondla__trt8.4_orin_dla_layer_placement_fragment.log")
     assert [r.status for r in records] == ["incomplete"]
@@ -538,6 +577,7 @@ def _check_base(rec: RunRecord) -> None:
     assert rec.options["precision"] == ["fp32"]
 
 
+@pytest.mark.corpus
 def test_variant_crlf(tmp_path: Path) -> None:
     path = tmp_path / "crlf.log"
     path.write_bytes("\r\n".join(_lines(BASE)).encode())
@@ -546,6 +586,7 @@ def test_variant_crlf(tmp_path: Path) -> None:
     assert rec.status == "passed"
 
 
+@pytest.mark.corpus
 def test_variant_ansi_colours(tmp_path: Path) -> None:
     path = tmp_path / "ansi.log"
     coloured = [re.sub(r"\[([IWE])\]", "\x1b[1;32m[\\1]\x1b[0m", line) for line in _lines(BASE)]
@@ -554,6 +595,7 @@ def test_variant_ansi_colours(tmp_path: Path) -> None:
     _check_base(rec)
 
 
+@pytest.mark.corpus
 def test_variant_trt_prefix_and_no_timestamps() -> None:
     stripped = [re.sub(r"^\[\d\d/\d\d/\d{4}-\d\d:\d\d:\d\d\] ", "", line) for line in _lines(BASE)]
     [rec] = parse_lines(["[TRT] " + line for line in stripped], "x")
@@ -561,6 +603,7 @@ def test_variant_trt_prefix_and_no_timestamps() -> None:
     assert rec.status == "passed"
 
 
+@pytest.mark.corpus
 def test_variant_interleaved_foreign_lines() -> None:
     mixed: list[str] = []
     for i, line in enumerate(_lines(BASE)):
@@ -572,6 +615,7 @@ def test_variant_interleaved_foreign_lines() -> None:
     assert rec.status == "passed"
 
 
+@pytest.mark.corpus
 def test_variant_truncated_mid_line() -> None:
     lines = _lines(BASE)
     cut = next(i for i, line in enumerate(lines) if "] GPU Compute Time: min" in line)
@@ -584,6 +628,7 @@ def test_variant_truncated_mid_line() -> None:
     assert rec.d2h_ms is None
 
 
+@pytest.mark.corpus
 def test_variant_omitting_lines_and_garbage() -> None:
     rng = random.Random(7)
     alphabet = "[]&#:=%.-+x0123456789 abcIWEV\t\x1b"
@@ -735,6 +780,7 @@ def test_profile_layouts_and_fusion_names() -> None:
     assert fused_from("Reformatting CopyNode for Input Tensor 0 to a + b") == []
 
 
+@pytest.mark.corpus
 def test_shape_trtexec_chose_for_a_dynamic_input_is_the_inference_shape():
     # hackcn__trt10.16.1_result-06.log line 72: "[W] Shape missing for input with dynamic shape:
     # xAutomatically setting shape to: 1x1x28x28" (the echo says "Input inference shapes: model").

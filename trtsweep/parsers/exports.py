@@ -101,10 +101,16 @@ def times_era(sample: Mapping[str, Any]) -> str | None:
     return None
 
 
+# trtexec stores every time as a C float: a larger value is corruption, and would overflow to inf in the
+# float32 arithmetic of the statistics.
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
 def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return math.nan
-    return float(value)
+    number = float(value)
+    return number if abs(number) <= _F32_MAX else math.nan
 
 
 def samples_to_array(samples: Sequence[Any], era: str) -> tuple[np.ndarray, int]:

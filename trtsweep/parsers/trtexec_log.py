@@ -34,13 +34,15 @@ from trtsweep.parsers.log_layers import (
     parse_verbose_layer,
     profile_layout,
 )
-from trtsweep.parsers.textio import decode_line, iter_raw_chunks
+from trtsweep.parsers.normalize import strip_prefixes_raw, unpaste, unpaste_prefixes
+from trtsweep.parsers.textio import decode_head, decode_line, iter_raw_chunks
 from trtsweep.records import BuildInfo, Device, RunRecord, Stats, WarningRecord
 from trtsweep.versions import decode_version_int
 
 KIND = "trtexec_log"
 MAX_OTHER_WARNINGS = 50
 MAX_RAW_OPTIONS = 500  # per echo section; real echoes have < 80 lines
+HEAD_BYTES = 64 << 10  # how much of a log decides whether it carries a paste prefix
 MAX_LINE_LENGTH = 200_000  # longer lines (huge --dumpOutput tensors) are only looked at up to here
 
 # ---------------------------------------------------------------------------------------------- sniffing
@@ -68,6 +70,7 @@ def looks_like(text: str) -> bool:
     """
     if not text:
         return False
+    text = unpaste(text)
     if _STRONG.search(text):
         return True
     if _POLYGRAPHY.search(text):
@@ -557,8 +560,14 @@ def parse_log(path: str | Path) -> list[RunRecord]:
     lines are fed after all, since there they can matter.
     """
     parser = _Parser(str(path))
+    prefixes: list[bytes] | None = None
     for chunk in iter_raw_chunks(path):
+        if prefixes is None:
+            # A pasted log's constant prefix ("> ", code-block indentation) is judged once, from the head.
+            prefixes = unpaste_prefixes(decode_head(chunk[:HEAD_BYTES]))
         data = b"\n" + chunk  # every line, the first included, now follows a newline
+        if prefixes:
+            data = strip_prefixes_raw(data, prefixes)
         done = 1  # data[:done] is handled
         for m in _KEPT_LINE_START.finditer(data):
             if m.start() > done:
