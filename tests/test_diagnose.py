@@ -16,10 +16,10 @@ import pytest
 from corpus_location import CORPUS
 from onnx import TensorProto, helper
 
+from trtsweep import diagnose as dg
 from trtsweep import store
+from trtsweep.diagnose import Finding
 from trtsweep.records import LayerRecord, RunRecord, Stats, WarningRecord
-from trtsweep.reports import diagnose as dg
-from trtsweep.reports.diagnose import Finding
 
 AXES = {"precision": "fp32", "batch": 1, "shapes": "static", "streams": 1, "cuda_graph": False,
         "spin_wait": False, "data_transfers": True}

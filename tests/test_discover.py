@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from trtsweep.trtexec_wrap import discover
-from trtsweep.trtexec_wrap.discover import TrtexecNotFound, TrtexecProbeError, find_trtexec, probe
+from trtsweep.trtexec import discover
+from trtsweep.trtexec.discover import TrtexecNotFound, TrtexecProbeError, find_trtexec, probe
 
 DOUBLE = Path(__file__).parent / "trtexec_double" / "trtexec"
 

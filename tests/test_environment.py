@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from corpus_location import SMI
 
-from trtsweep.trtexec_wrap.environment import capture_env, parse_cuda_version, parse_query_gpu_csv
+from trtsweep.orchestrate.host import capture_env, parse_cuda_version, parse_query_gpu_csv
 
 
 @pytest.mark.corpus

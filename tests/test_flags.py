@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from trtsweep.trtexec_wrap.flags import (
+from trtsweep.trtexec.flags import (
     BuildSpec,
     FlagError,
     RunSpec,

@@ -16,7 +16,7 @@ import pytest
 from corpus_location import CORPUS
 from onnx import TensorProto, helper, numpy_helper
 
-from trtsweep.reports.inspect_model import inspect_onnx, load_layer_info, map_layers, render_inspect_text
+from trtsweep.inspect.onnx import inspect_onnx, load_layer_info, map_layers, render_inspect_text
 
 
 def _weights(name: str, *shape: int) -> onnx.TensorProto:

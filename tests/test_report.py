@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from trtsweep import store
+from trtsweep.analysis.baseline import baseline_from_cli
 from trtsweep.records import BuildInfo, Device, LayerRecord, RunRecord, Stats
+from trtsweep.reports import data as report_data
 from trtsweep.reports import html, plots, tables
-from trtsweep.reports.baseline import baseline_from_cli
 from trtsweep.reports.markdown import markdown_summary, md_escape
 
 SCRIPT_NAME = "<script>alert(1)</script>"
@@ -303,7 +304,7 @@ def test_layer_names_from_logs_are_escaped(tmp_path: Path) -> None:
     assert SCRIPT_NAME not in page
     rs = store.load_result_set(run)
     rs.variants[0].variant_id = SCRIPT_NAME
-    data = html.collect([rs])
+    data = report_data.collect([rs])
     data.plots = []
     out = html.render_html(data)
     assert SCRIPT_NAME not in out

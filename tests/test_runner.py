@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from trtsweep.trtexec_wrap.runner import run_step
+from trtsweep.trtexec.runner import run_step
 
 
 def script(tmp_path: Path, name: str, code: str) -> str:

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TABLE = Path(__file__).resolve().parents[2] / "trtsweep" / "trtexec_wrap" / "flags_by_version.csv"
+TABLE = Path(__file__).resolve().parents[2] / "trtsweep" / "trtexec" / "flags_by_version.csv"
 
 
 def vtuple(text: str) -> tuple[int, ...]:

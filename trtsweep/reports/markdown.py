@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from trtsweep.reports.tables import fmt
 
 if TYPE_CHECKING:
-    from trtsweep.reports.html import ReportData
+    from trtsweep.reports.data import ReportData
     from trtsweep.store import ResultSet
 
 MAX_FAILURES = 10
@@ -132,6 +132,6 @@ def markdown_summary(
 
     Chart gaps are not listed here (no chart is drawn); ``summary.md`` written by ``build_report`` has them.
     """
-    from trtsweep.reports.html import collect  # html imports this module at call time; avoid a cycle
+    from trtsweep.reports.data import collect
 
     return render_markdown(collect(list(run_dirs), baseline, title))

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trtsweep.analysis.baseline import Speedup, speedups, time_per_batch_ms
 from trtsweep.records import FAILURE_CLASSES, RunRecord, Stats
-from trtsweep.reports.baseline import Speedup, speedups, time_per_batch_ms
 from trtsweep.store import ResultSet, VariantResult
 
 # Axes in the order a reader scans them; unknown axes (imported runs, new flags) follow alphabetically.

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from trtsweep import store
 from trtsweep.sweeps.expand import Variant, spec_lock
 from trtsweep.sweeps.spec import Spec
-from trtsweep.trtexec_wrap.flags import BuildSpec, FlagError, RunSpec, build_argv, run_argv
+from trtsweep.trtexec.flags import BuildSpec, FlagError, RunSpec, build_argv, run_argv
 from trtsweep.versions import Version, format_version
 
 # Rough figures for the estimate when nothing has been measured yet: trtexec's own start-up, engine

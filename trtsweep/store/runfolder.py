@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trtsweep.records import METRICS, RunRecord, record_from_dict
+from trtsweep.records import RunRecord, record_from_dict
 
 STATUS_FILE = "status"
 RECORD_FILE = "record.json"
@@ -211,72 +211,3 @@ def _overall_status(statuses: Iterable[str]) -> str:
         if status in seen:
             return status
     return "passed" if seen else "missing"
-
-
-# --- the results table -------------------------------------------------------------------------
-
-def flatten_record(rec: RunRecord, prefix: str = "") -> dict[str, Any]:
-    """One flat row of a record's scalar values (statistics as ``gpu_compute_ms.median`` etc.)."""
-    row: dict[str, Any] = {
-        f"{prefix}status": rec.status,
-        f"{prefix}failure": rec.failure,
-        f"{prefix}trt_version": rec.trt_version,
-        f"{prefix}gpu": rec.device.name,
-        f"{prefix}throughput_qps": rec.throughput_qps,
-        f"{prefix}host_walltime_s": rec.host_walltime_s,
-        f"{prefix}total_gpu_compute_s": rec.total_gpu_compute_s,
-        f"{prefix}gpu_compute_cv_pct": rec.gpu_compute_cv_pct,
-        f"{prefix}engine_build_s": rec.build.engine_build_s,
-        f"{prefix}engine_size_mib": rec.build.engine_size_mib,
-        f"{prefix}warnings": ";".join(sorted({w.code for w in rec.warnings})) or None,
-        f"{prefix}layer_count": len(rec.layers) if rec.layers is not None else None,
-    }
-    for key in METRICS:
-        stats = getattr(rec, key)
-        if stats is None:
-            continue
-        for stat, value in stats.to_dict().items():
-            row[f"{prefix}{key}.{stat}"] = value
-    return row
-
-
-def results_rows(rs: ResultSet) -> list[dict[str, Any]]:
-    """One row per variant and repeat: the variant's axes, then its flattened record."""
-    rows = []
-    for v in rs.variants:
-        recs: list[RunRecord | None] = list(v.records) or [None]
-        for k, rec in enumerate(recs):
-            row: dict[str, Any] = {"variant_id": v.variant_id, "model": v.model, "repeat": k}
-            row.update({f"axis.{name}": _scalar(value) for name, value in v.axes.items()})
-            row["variant_status"] = v.status
-            row["build_id"] = v.build_id
-            if rec is not None:
-                row.update(flatten_record(rec))
-            rows.append(row)
-    return rows
-
-
-def write_results(rs: ResultSet) -> tuple[Path, Path]:
-    """(Re)write ``results.csv`` and ``results.parquet`` atomically from the records."""
-    import pandas as pd  # deferred: pandas costs ~0.5 s to import and most commands never need it
-
-    frame = pd.DataFrame(results_rows(rs))
-    csv_path = rs.root / "results.csv"
-    pq_path = rs.root / "results.parquet"
-    atomic_write_text(csv_path, frame.to_csv(index=False))
-    fd, tmp = tempfile.mkstemp(prefix=".results.", suffix=".parquet.tmp", dir=rs.root)
-    os.close(fd)
-    try:
-        # Mixed-type axis columns (e.g. an 'auto' among numbers) would break parquet typing.
-        frame.astype({c: "string" for c in frame.columns if frame[c].dtype == object}).to_parquet(
-            tmp, index=False)
-        os.replace(tmp, pq_path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return csv_path, pq_path
-
-
-def _scalar(value: Any) -> Any:
-    if isinstance(value, list | tuple | dict):
-        return json.dumps(value, sort_keys=True)
-    return value

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 
-from trtsweep.records import LayerRecord
-from trtsweep.reports.diagnose_core import (
+from trtsweep.diagnose.context import (
     REDUCED_PRECISIONS,
     Context,
     Evidence,
@@ -18,6 +17,7 @@ from trtsweep.reports.diagnose_core import (
     View,
     severity_for_share,
 )
+from trtsweep.records import LayerRecord
 
 FALLBACK_SHARE = 0.05
 REFORMAT_SHARE = 0.05

@@ -8,7 +8,7 @@ from typing import Any
 from matplotlib.ticker import MaxNLocator
 
 from trtsweep.records import LayerRecord
-from trtsweep.reports.plots_base import (
+from trtsweep.reports.plots.base import (
     OKABE_ITO,
     TOP_LAYERS,
     PlotContext,

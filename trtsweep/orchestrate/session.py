@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from trtsweep import store
-from trtsweep.trtexec_wrap.environment import capture_env
-from trtsweep.trtexec_wrap.executor import Executor, Gpu, StepResult, is_complete
-from trtsweep.trtexec_wrap.plan import Plan, Step
+from trtsweep.orchestrate.backends import Executor
+from trtsweep.orchestrate.host import capture_env
+from trtsweep.orchestrate.plan import Plan, Step
+from trtsweep.orchestrate.step import Gpu, StepResult, is_complete
+from trtsweep.sweeps.expand import Variant
 
 RESULTS_EVERY_S = 2.0
 # The rewrite reads every record and re-encodes the table, so it grows with the sweep: it is also spaced
@@ -86,6 +88,18 @@ def prepare_folder(plan: Plan, sweep_file: Path, fresh: bool, models: dict[str, 
     store.atomic_write_json(root / store.LOCK_FILE, plan.lock)
     env = capture_env(plan.trtexec, ".".join(map(str, plan.version)), models, nvidia_smi=nvidia_smi)
     store.atomic_write_json(root / store.ENV_FILE, env)
+
+
+def lock_variants(run_dir: Path, selected: list[Variant], everything: list[Variant]) -> list[Variant]:
+    """The selected variants plus those of the current spec the run folder already lists, so that running
+    slices (--only) one after another into one folder accumulates them instead of hiding earlier ones."""
+    lock = run_dir / store.LOCK_FILE
+    try:
+        earlier = {v["id"] for v in store.read_json(lock).get("variants", [])} if lock.is_file() else set()
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        earlier = set()
+    chosen = {v.id for v in selected} | earlier
+    return [v for v in everything if v.id in chosen]
 
 
 def gpus_from_env(env: dict[str, Any], wanted: list[str] | None) -> list[Gpu]:

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from trtsweep.reports import diagnose_layers as layers
-from trtsweep.reports import diagnose_rules as rules
-from trtsweep.reports import diagnose_runtime as runtime
-from trtsweep.reports.baseline import baseline_from_cli, parse_baseline_ms, parse_baseline_selector
-from trtsweep.reports.diagnose_core import SEVERITIES, Context, Evidence, Finding, check_inputs
+from trtsweep.analysis.baseline import baseline_from_cli, parse_baseline_ms, parse_baseline_selector
+from trtsweep.diagnose import rules_layers as layers
+from trtsweep.diagnose import rules_runtime as runtime
+from trtsweep.diagnose import rules_variants as rules
+from trtsweep.diagnose.context import SEVERITIES, Context, Evidence, Finding, check_inputs
 from trtsweep.store import ResultSet
 
 __all__ = ["Evidence", "Finding", "FINDINGS_SCHEMA_VERSION", "RULE_CODES", "check_inputs", "diagnose",

@@ -1,4 +1,4 @@
-"""Every report chart: result sets in, one PNG file out (or a reason why the chart cannot be drawn).
+"""The per-variant report charts: result sets in, one PNG file out (or why the chart cannot be drawn).
 
 One style for all charts: Okabe–Ito colours (distinguishable with the common colour-vision deficiencies),
 a fixed colour *and* marker per precision so the same precision looks the same on every chart, units on
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from trtsweep.reports import tables
-from trtsweep.reports.plots_base import (
+from trtsweep.reports.plots.base import (
     MAX_BARS,
     PlotContext,
     PlotResult,
@@ -35,9 +35,7 @@ from trtsweep.reports.plots_base import (
     _text,
     pstyle,
 )
-from trtsweep.reports.plots_layers import reformat_share, time_share, top_layers
-
-__all__ = ["PlotContext", "PlotResult", "all_plots", "top_layers", "time_share", "reformat_share"]
+from trtsweep.reports.plots.layers import reformat_share, time_share, top_layers
 
 
 def throughput_vs_batch(ctx: PlotContext) -> PlotResult:

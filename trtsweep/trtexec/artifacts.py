@@ -9,8 +9,7 @@ from trtsweep.parsers import exports as export_parsers
 from trtsweep.parsers import trtexec_log
 from trtsweep.parsers.combine import combine
 from trtsweep.records import RunRecord
-from trtsweep.trtexec_wrap.plan import Step
-from trtsweep.trtexec_wrap.runner import StepOutcome
+from trtsweep.trtexec.runner import StepOutcome
 
 _EXPORTS = (("times.json", "export_times"), ("profile.json", "export_profile"),
             ("layers.json", "export_layer_info"))
@@ -23,32 +22,34 @@ class Collected:
     reason: str | None
 
 
-def _log_record(step: Step) -> RunRecord:
-    runs = trtexec_log.parse_log(step.log_path) if step.log_path.is_file() else []
+def _log_record(log_path: Path) -> RunRecord:
+    runs = trtexec_log.parse_log(log_path) if log_path.is_file() else []
     if runs:
         # trtexec runs once per step; a longer list means a tool wrote a run before it (e.g. 11.1
         # build-route children): the outer run is the last to finish.
         return runs[-1]
-    return RunRecord(source=str(step.log_path), kind="trtexec_log", status="incomplete",
+    return RunRecord(source=str(log_path), kind="trtexec_log", status="incomplete",
                      failure_text="the log holds no trtexec run")
 
 
-def _export_records(step: Step) -> list[RunRecord]:
+def _export_records(step_dir: Path) -> list[RunRecord]:
     out: list[RunRecord] = []
     for name, kind in _EXPORTS:
-        path = step.dir / name
+        path = step_dir / name
         if path.is_file() and path.stat().st_size > 0:
             out.extend(r for r in export_parsers.parse_export(path, kind) if r.kind == kind)
     return out
 
 
-def collect(step: Step, outcome: StepOutcome) -> Collected:
-    """Parse what the step left behind and decide its status from the exit and the log together."""
-    record = combine(_log_record(step), _export_records(step))
-    record.source = str(step.log_path)
+def collect(kind: str, step_dir: Path, log_path: Path, outcome: StepOutcome, timeout_s: float,
+            engine: Path | None = None) -> Collected:
+    """Parse what a step left in ``step_dir`` (its log, exports and, for a build, ``engine``) and decide
+    its status from the exit and the log together."""
+    record = combine(_log_record(log_path), _export_records(step_dir))
+    record.source = str(log_path)
     if outcome.status == "timeout":
         record.status, record.failure = "failed", "timeout"
-        record.failure_text = f"killed after the step's timeout of {step.timeout_s:g} s"
+        record.failure_text = f"killed after the step's timeout of {timeout_s:g} s"
         return Collected(record, "timeout", record.failure_text)
     if outcome.status == "crash":
         record.status = "failed"
@@ -62,9 +63,8 @@ def collect(step: Step, outcome: StepOutcome) -> Collected:
         if record.failure_text is None:
             record.failure_text = f"trtexec exited with {outcome.returncode}"
         return Collected(record, "failed", f"{record.failure}: {record.failure_text}")
-    if step.kind == "build":
-        engine = Path(step.outputs.get("engine", ""))
-        if not engine.is_file():
+    if kind == "build":
+        if engine is None or not engine.is_file():
             record.status, record.failure = "failed", "other"
             record.failure_text = f"trtexec passed but wrote no engine at {engine}"
             return Collected(record, "failed", record.failure_text)

@@ -14,8 +14,8 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
+from trtsweep.analysis.axes import normalized_axes
 from trtsweep.records import LayerRecord, RunRecord
-from trtsweep.reports.diagnose_axes import normalized_axes
 from trtsweep.store import ResultSet, VariantResult
 
 SEVERITIES = ("high", "medium", "low", "info")
@@ -169,7 +169,7 @@ def check_inputs(rs: ResultSet, baseline: dict[str, Any] | None = None,
                  expect_speedup: float | None = None,
                  onnx_nodes: dict[str, int] | None = None) -> Context:
     """Build the :class:`Context`: usable views, what was left out and why, and the failures."""
-    from trtsweep.reports.baseline import normalize_baseline
+    from trtsweep.analysis.baseline import normalize_baseline
 
     views: list[View] = []
     excluded: list[tuple[str, str]] = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from trtsweep.reports.diagnose_core import (
+from trtsweep.diagnose.context import (
     REDUCED_PRECISIONS,
     Context,
     Evidence,

@@ -6,7 +6,7 @@ warning trtexec printed, and also fires on records (imported, 7.x) where trtexec
 
 from __future__ import annotations
 
-from trtsweep.reports.diagnose_core import Context, Evidence, Finding, pairs, severity_for_share, yaml_axis
+from trtsweep.diagnose.context import Context, Evidence, Finding, pairs, severity_for_share, yaml_axis
 from trtsweep.versions import at_least, parse_version
 
 ENQUEUE_RATIO = 0.8  # trtexec: median enqueue > 0.8 x median GPU compute

@@ -6,9 +6,9 @@ import sys
 import time
 from typing import Any, TextIO
 
-from trtsweep.reports.baseline import record_time_per_batch_ms
-from trtsweep.trtexec_wrap.executor import Gpu, StepResult
-from trtsweep.trtexec_wrap.plan import Step
+from trtsweep.analysis.baseline import record_time_per_batch_ms
+from trtsweep.orchestrate.plan import Step
+from trtsweep.orchestrate.step import Gpu, StepResult
 
 
 def _fmt(value: float | None, unit: str = "", digits: int = 4) -> str:

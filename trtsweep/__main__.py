@@ -1,0 +1,5 @@
+"""``python -m trtsweep``."""
+
+from trtsweep.cli import main
+
+main()

@@ -1,0 +1,5 @@
+"""``python -m trtsweep.cli``."""
+
+from trtsweep.cli import main
+
+main()

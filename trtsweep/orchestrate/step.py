@@ -1,0 +1,118 @@
+"""What a backend does for one step: run its trtexec, turn the artifacts into a record, finish the folder.
+
+Every backend (local threads today; Ray and Slurm workers later) calls :func:`run_one` for a step, so a
+step folder looks the same whoever ran it: ``cmd.json`` first, the log as trtexec writes it, the record,
+then the ``status`` file last (atomically). :func:`is_complete` is the resume test.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from trtsweep import store
+from trtsweep.orchestrate.plan import Step
+from trtsweep.records import RunRecord
+from trtsweep.trtexec.artifacts import collect
+from trtsweep.trtexec.runner import StepOutcome, run_step
+
+DONE_STATUSES = ("passed", "failed", "timeout", "crash", "incomplete", "skipped")
+
+
+@dataclass(frozen=True)
+class Gpu:
+    """A GPU slot: the ``CUDA_VISIBLE_DEVICES`` value (None = inherit) and its model name if known."""
+
+    device: str | None
+    model: str = "unknown"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: Step
+    status: str  # passed | failed | timeout | crash | incomplete | skipped | interrupted
+    reason: str | None
+    gpu: str | None
+    duration_s: float
+    record: RunRecord | None = None
+
+
+Runner = Callable[..., StepOutcome]
+
+
+def is_complete(step: Step) -> bool:
+    """Complete = a status file exists and the step was run with exactly this argv (else the spec changed)."""
+    status = store.step_status(step.dir)
+    if status is None or status.get("status") not in DONE_STATUSES:
+        return False
+    return tuple(status.get("argv") or ()) == step.argv
+
+
+def _leads_session_in(pid: int, folder: Path) -> bool:
+    """True when ``pid`` leads its own session and works in ``folder``: our child, even when a wrapper
+    script exec'd the real trtexec (its command line then no longer names the step's argv[0])."""
+    try:
+        return os.getsid(pid) == pid and Path(os.readlink(f"/proc/{pid}/cwd")) == folder.resolve()
+    except OSError:
+        return False
+
+
+def kill_orphan(step: Step) -> None:
+    """A ``kill -9`` of trtsweep leaves its trtexec running in its own session: stop it before redoing."""
+    pid_file = step.dir / "pid"
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return
+    try:
+        cmdline = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+    except OSError:
+        cmdline = []
+    if cmdline and (os.fsencode(step.argv[0]) in cmdline[:2] or _leads_session_in(pid, step.dir)):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    pid_file.unlink(missing_ok=True)
+
+
+def skip(step: Step, reason: str) -> StepResult:
+    """Finish a step that will not run (its engine failed): the status says why."""
+    store.write_step(step.dir, None, "skipped", reason=reason, argv=list(step.argv))
+    return StepResult(step, "skipped", reason, None, 0.0)
+
+
+def run_one(step: Step, gpu: Gpu, env: Mapping[str, str], runner: Runner = run_step,
+            on_start: Callable[[int], None] | None = None,
+            stopped: Callable[[], bool] = lambda: False) -> StepResult:
+    """Run one step on ``gpu`` and write its folder; ``stopped()`` true afterwards = interrupted (no status
+    is written, so the next ``trtsweep run`` redoes the step)."""
+    kill_orphan(step)
+    step.dir.mkdir(parents=True, exist_ok=True)
+    (step.dir / store.STATUS_FILE).unlink(missing_ok=True)
+    child_env = dict(env)
+    if gpu.device is not None:
+        child_env["CUDA_VISIBLE_DEVICES"] = gpu.device
+    store.atomic_write_json(step.dir / "cmd.json", {"argv": list(step.argv), "cwd": str(step.dir),
+                                                    "env": {"CUDA_VISIBLE_DEVICES": gpu.device}})
+
+    def started(pid: int) -> None:
+        (step.dir / "pid").write_text(str(pid))
+        if on_start is not None:
+            on_start(pid)
+
+    start = time.monotonic()
+    outcome = runner(list(step.argv), step.log_path, env=child_env, cwd=str(step.dir),
+                     timeout_s=step.timeout_s, on_start=started)
+    if stopped():
+        return StepResult(step, "interrupted", None, gpu.device, time.monotonic() - start)
+    engine = Path(step.outputs["engine"]) if step.outputs.get("engine") else None
+    got = collect(step.kind, step.dir, step.log_path, outcome, step.timeout_s, engine)
+    store.write_step(step.dir, got.record, got.status, reason=got.reason, argv=list(step.argv),
+                     gpu=gpu.device, gpu_model=gpu.model, duration_s=round(outcome.duration_s, 3))
+    (step.dir / "pid").unlink(missing_ok=True)
+    return StepResult(step, got.status, got.reason, gpu.device, outcome.duration_s, got.record)
