@@ -18,6 +18,7 @@ from onnx import TensorProto, helper
 
 from trtsweep import diagnose as dg
 from trtsweep import store
+from trtsweep.analysis.baseline import Baseline
 from trtsweep.diagnose import Finding
 from trtsweep.records import LayerRecord, RunRecord, Stats, WarningRecord
 
@@ -595,13 +596,13 @@ def test_text_and_markdown_render_every_finding(tmp_path):
 
 
 def test_parse_baseline_options():
-    assert dg.parse_baseline_ms("1=40, 8=160") == {"label": "baseline", "latency_ms": {1: 40.0, 8: 160.0}}
+    assert dg.parse_baseline_ms("1=40, 8=160") == Baseline("baseline", latency_ms={1: 40.0, 8: 160.0})
     for bad in ("", "1:40", "x=3", "0=4", "1=-2"):
         with pytest.raises(ValueError):
             dg.parse_baseline_ms(bad)
-    assert dg.baseline_from_cli(baseline="precision=fp32,shapes=static") == {
-        "label": "precision=fp32,shapes=static", "variant": {"precision": "fp32", "shapes": "static"}}
-    assert dg.baseline_from_cli(baseline_ms="8=160", label="PyTorch")["label"] == "PyTorch"
+    assert dg.baseline_from_cli(baseline="precision=fp32,shapes=static") == Baseline(
+        "precision=fp32,shapes=static", selector={"precision": "fp32", "shapes": "static"})
+    assert dg.baseline_from_cli(baseline_ms="8=160", label="PyTorch").label == "PyTorch"
     assert dg.baseline_from_cli() is None
     with pytest.raises(ValueError):
         dg.baseline_from_cli(baseline="precision=fp32", baseline_ms="1=4")

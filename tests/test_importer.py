@@ -13,7 +13,7 @@ from example_sets import materialise
 
 from trtsweep import store
 from trtsweep.cli import main
-from trtsweep.store.importer import pairing_stem
+from trtsweep.orchestrate.importer import pairing_stem
 
 
 def test_pairing_stem_strips_extensions_and_export_words():

@@ -17,10 +17,12 @@ import pytest
 
 from trtsweep import store
 from trtsweep.analysis.baseline import baseline_from_cli
+from trtsweep.analysis.model import build_model
 from trtsweep.records import BuildInfo, Device, LayerRecord, RunRecord, Stats
 from trtsweep.reports import data as report_data
 from trtsweep.reports import html, plots, tables
 from trtsweep.reports.markdown import markdown_summary, md_escape
+from trtsweep.store.meta import RunMeta
 
 SCRIPT_NAME = "<script>alert(1)</script>"
 SPEED = {"fp32": 1.0, "tf32": 1.3, "fp16": 2.4, "int8": 3.9}
@@ -139,6 +141,11 @@ def make_run(
     store.atomic_write_json(root / store.LOCK_FILE, lock)
     if env is not None:
         store.atomic_write_json(root / "env.json", env)
+        if env.get("date"):
+            # What `trtsweep run` writes: the run's identity, with the day it was measured.
+            meta = RunMeta(run_id=f"test-{root.name}", created=f"{env['date']}T10:00:00+00:00", origin="run",
+                           host=env.get("host"), gpus=env.get("gpus") or [])
+            store.atomic_write_json(root / store.META_FILE, meta.to_dict())
     for v in variants:
         step = store.variant_dir(root, v["id"])
         step.mkdir(parents=True, exist_ok=True)
@@ -290,7 +297,7 @@ def test_full_sweep_report_has_every_chart_and_table(tmp_path: Path) -> None:
     assert "engine fp16-b64 failed: unsupported_op" in page
     assert "550.54.15" in page and "12.4" in page and "10.3.0" in page  # environment
     assert "--loadEngine=engines/fp16-b8/engine.plan" in page  # exact commands
-    assert 'class="num best"' in page
+    assert 'class="star"' in page  # the best variant of a batch is starred
     assert res.summary_md.read_text().startswith("# ")
     assert not any("speedup" in m.lower() for m in res.missing), res.missing
 
@@ -320,8 +327,9 @@ def test_evil_layer_name_in_chart_does_not_break_plotting(tmp_path: Path) -> Non
         for rec in v.records:
             if rec.layers:
                 rec.layers[0].name = "$\\frac{a}{" + SCRIPT_NAME  # broken mathtext must not raise
-    labels = tables.run_labels([rs])
-    ctx = plots.PlotContext([rs], labels, tables.variant_rows([rs], labels), tmp_path)
+    models = [build_model(rs)]
+    labels = tables.run_labels(models)
+    ctx = plots.PlotContext(models, labels, tables.variant_rows(models, labels), tmp_path)
     assert plots.top_layers(ctx).path is not None
 
 
@@ -443,43 +451,35 @@ def test_variant_baseline_option_and_best_marks(tmp_path: Path) -> None:
     run = full_sweep(tmp_path / "run")
     base = baseline_from_cli(baseline="precision=fp32,streams=1,cuda_graph=false")
     rs = store.load_result_set(run)
-    rows = tables.variant_rows([rs], ["r"], base)
+    rows = tables.variant_rows([build_model(rs, base)], ["r"])
     by_id = {r["variant_id"]: r for r in rows}
     assert by_id["fp32-b8-s1-nograph"]["metrics"]["speedup"] == pytest.approx(1.0)
     assert by_id["int8-b8-s2-graph"]["metrics"]["speedup"] > 1.0
-    assert "throughput_qps" in by_id["int8-b8-s2-graph"]["best"]
+    assert by_id["int8-b8-s2-graph"]["best_in_batch"]
     assert sum(r["overall_best"] for r in rows) == 1
     res = html.build_report([run], tmp_path / "out", baseline=base)
     assert "speedup.png" in {p.name for p in res.pngs}
 
 
-def test_findings_from_diagnosis_json_are_shown_escaped(tmp_path: Path) -> None:
+def test_findings_naming_a_hostile_variant_are_shown_escaped(tmp_path: Path) -> None:
     run = full_sweep(tmp_path / "run")
-    store.atomic_write_json(
-        run / "diagnosis.json",
-        [
-            {
-                "code": "enqueue_bound",
-                "severity": "warning",
-                "confidence": "high",
-                "title": "Host enqueue bound",
-                "explanation": f"Layer {SCRIPT_NAME} waits",
-                "next_step": "Try --useCudaGraph",
-                "evidence": [{"text": "enqueue 0.2 ms ≥ compute 0.1 ms"}],
-            }
-        ],
-    )
+    lock = store.read_json(run / store.LOCK_FILE)
+    old = lock["variants"][0]["id"]
+    hostile = "<svg onload=alert(1)>"  # a variant id that is markup (a log's name, from an import)
+    lock["variants"][0]["id"] = hostile
+    store.atomic_write_json(run / store.LOCK_FILE, lock)
+    (run / "runs" / old).rename(run / "runs" / hostile)
     res = html.build_report([run])
     page = res.index_html.read_text()
-    assert "Host enqueue bound" in page and "Try --useCudaGraph" in page and "enqueue 0.2 ms" in page
-    assert SCRIPT_NAME not in page
-    assert "Host enqueue bound" in res.summary_md.read_text()
+    assert "<h2>Findings</h2>" in page and "&lt;svg onload=alert(1)&gt;" in page.split("<h2>Findings</h2>")[1]
+    assert hostile not in page
+    assert page.count("<script>") == 1  # the page's own sorting script only
 
 
 def test_markdown_summary_for_ci(tmp_path: Path) -> None:
     run = full_sweep(tmp_path / "run")
     md = markdown_summary([run])
-    assert "| precision | variant |" in md
+    assert "| batch | best variant | time per batch (ms) | samples/s |" in md
     assert "int8" in md and "oom" in md
     assert "<script>" not in md
     assert md == markdown_summary([store.load_result_set(run)])

@@ -22,8 +22,8 @@ import pytest
 from example_sets import materialise
 from test_report import full_sweep, make_run, passed_record
 
+from trtsweep.orchestrate import importer
 from trtsweep.reports import html
-from trtsweep.store import importer
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,10 @@ import sys
 import time
 from typing import Any, TextIO
 
-from trtsweep.analysis.baseline import record_time_per_batch_ms
+from trtsweep.analysis.axes import axes_from_record, implicit_batch
+from trtsweep.analysis.baseline import Baseline
+from trtsweep.analysis.baseline import from_dict as baseline_from_dict
+from trtsweep.analysis.metrics import repeat_figures
 from trtsweep.orchestrate.plan import Step
 from trtsweep.orchestrate.step import Gpu, StepResult
 
@@ -25,7 +28,7 @@ class Progress:
         self.start = time.monotonic()
         self.quiet = quiet
         self.stream = stream or sys.stdout
-        self.baseline = baseline or {}
+        self.baseline: Baseline | None = baseline_from_dict(baseline) if baseline else None
         self._rich = None
         if not quiet and self.stream.isatty():
             from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
@@ -75,19 +78,20 @@ class Progress:
         median = gpu.median if gpu is not None else None
         text = f"passed   {name}: {_fmt(qps, ' qps', 6)}, GPU compute median {_fmt(median, ' ms')}"
         speedup = self._speedup(rec)
-        if speedup:
-            text += f", {speedup:.2f}x vs {self.baseline.get('label', 'baseline')}"
+        if speedup and self.baseline is not None:
+            text += f", {speedup[0]:.2f}x vs {self.baseline.label} ({speedup[1]})"
         return text
 
-    def _speedup(self, rec: Any) -> float | None:
-        figures = self.baseline.get("latency_ms") or {}
-        shapes = (getattr(rec, "options", None) or {}).get("inference_shapes")
-        if not figures or not isinstance(shapes, dict) or not shapes:
+    def _speedup(self, rec: Any) -> tuple[float, str] | None:
+        """This repeat's speedup against external figures (a variant baseline waits for the summary)."""
+        if self.baseline is None or not self.baseline.external or rec is None:
             return None
-        batch = str(next(iter(shapes.values()))).split("x")[0]
-        ref = figures.get(batch)
-        mine = record_time_per_batch_ms(rec)
-        return float(ref) / mine if ref and mine else None
+        axes = axes_from_record(rec)
+        figures = repeat_figures(rec, axes.get("batch"), axes.get("streams"), implicit_batch(rec))
+        ref = self.baseline.latency_ms.get(axes.get("batch")) if axes.get("batch") else None
+        if not ref or not figures.time_per_batch_ms:
+            return None
+        return ref / figures.time_per_batch_ms, figures.basis or "latency"
 
     def close(self) -> None:
         if self._rich is not None:

@@ -28,7 +28,7 @@ def import_cmd(folder: Path, run_dir: Path) -> None:
     \b
     Exit status: 0 all imported; 1 some files unrecognized or some runs failed; 2 bad paths.
     """
-    from trtsweep.store.importer import import_folder
+    from trtsweep.orchestrate.importer import import_folder
 
     if not folder.exists():
         raise UserError(f"{folder}: no such folder")

@@ -97,23 +97,25 @@ def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, fresh: bool, dr
 
 def _print_run_summary(summary, plan) -> None:
     from trtsweep import store
+    from trtsweep.analysis.model import build_model
+    from trtsweep.reports.tables import fmt
 
-    rs = store.load_result_set(plan.run_dir)
-    measured = [v for v in rs.variants if v.record is not None and v.record.throughput_qps]
+    model = build_model(store.load_result_set(plan.run_dir))
     counts = summary.by_status
     ran = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing to do"
     head = "interrupted" if summary.interrupted else "done"
     click.echo(f"\n{head}: {ran}" + (f"; {summary.skipped_done} steps were already done"
                                       if summary.skipped_done else ""))
-    if measured:
-        # trtexec counts one query per enqueue of a whole batch: compare samples/s across batches.
-        def samples_per_s(v) -> float:
-            batch = v.axes.get("batch") if isinstance(v.axes.get("batch"), int) else 1
-            return v.record.throughput_qps * batch
-
-        best = max(measured, key=samples_per_s)
-        click.echo(f"highest throughput: {best.variant_id} at {samples_per_s(best):.6g} samples/s "
-                   f"({best.record.throughput_qps:.6g} qps)")
+    if model.best is not None:
+        best = model.best
+        click.echo(f"most samples/s: {best.variant_id} at {fmt(best.samples_per_s)} samples/s "
+                   f"({fmt(best.time_per_batch_ms)} ms per batch of {best.batch})")
+        ordered = sorted(model.best_by_batch.items(), key=lambda kv: (str(kv[0][0]), kv[0][1] or 0))
+        for (_, batch), view in ordered:
+            sp = view.speedup
+            extra = f", {fmt(sp.ratio)}x vs {sp.baseline_label} ({sp.basis})" if sp else ""
+            click.echo(f"  batch {batch}: {view.variant_id} {fmt(view.time_per_batch_ms)} ms per batch, "
+                       f"{fmt(view.samples_per_s)} samples/s{extra}")
     if summary.failures_by_class:
         click.echo("failures: " + ", ".join(f"{k} x{n}" for k, n in summary.failures_by_class.items()))
     click.echo(f"results: {plan.run_dir / 'results.csv'} (report: trtsweep report {plan.run_dir})")

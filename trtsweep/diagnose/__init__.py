@@ -1,6 +1,6 @@
 """``trtsweep diagnose``: why the TensorRT speedup is below expectations, with evidence and next steps.
 
-Entry point :func:`diagnose`. The inputs are checked first (:func:`diagnose_core.check_inputs`), then
+Entry point :func:`diagnose`. The inputs are checked first (``analysis.model.build_model``), then
 every rule runs on the checked context, and the findings are ranked:
 
 1. ``speedup_shortfall`` first: it is the verdict the other findings decompose;
@@ -19,7 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from trtsweep.analysis.baseline import baseline_from_cli, parse_baseline_ms, parse_baseline_selector
+from trtsweep.analysis.baseline import Baseline, baseline_from_cli, parse_baseline_ms, parse_baseline_selector
+from trtsweep.analysis.model import ResultModel, build_model
 from trtsweep.diagnose import rules_layers as layers
 from trtsweep.diagnose import rules_runtime as runtime
 from trtsweep.diagnose import rules_variants as rules
@@ -27,7 +28,7 @@ from trtsweep.diagnose.context import SEVERITIES, Context, Evidence, Finding, ch
 from trtsweep.store import ResultSet
 
 __all__ = ["Evidence", "Finding", "FINDINGS_SCHEMA_VERSION", "RULE_CODES", "check_inputs", "diagnose",
-           "diagnose_context",
+           "diagnose_context", "diagnose_model",
            "render", "render_text", "render_markdown", "render_json", "parse_baseline_ms",
            "parse_baseline_selector", "baseline_from_cli", "schema_path"]
 
@@ -58,14 +59,19 @@ RULE_CODES = ("input_check", "fp32_only", "precision_gain", "precision_fallback"
               "unstable_measurement", "build_failure", "speedup_shortfall")
 
 
-def diagnose(rs: ResultSet, baseline: dict[str, Any] | None = None,
+def diagnose(rs: ResultSet, baseline: Baseline | dict[str, Any] | None = None,
              expect_speedup: float | None = None) -> list[Finding]:
     """Diagnose a run folder's result set; ``baseline``/``expect_speedup`` override the sweep's own.
 
-    ``baseline`` takes the forms of ``reports.baseline`` (``{"label", "latency_ms": {batch: ms}}`` or
-    ``{"label", "variant": {axis: value}}``); :func:`baseline_from_cli` builds it from CLI options.
+    ``baseline`` is an ``analysis.baseline.Baseline`` (:func:`baseline_from_cli` builds one from CLI
+    options) or its lock form.
     """
-    return diagnose_context(check_inputs(rs, baseline, expect_speedup, _onnx_node_counts(rs)))
+    return diagnose_model(build_model(rs, baseline, expect_speedup))
+
+
+def diagnose_model(model: ResultModel) -> list[Finding]:
+    """Diagnose an already built analysis model (what the report does, so both read one model)."""
+    return diagnose_context(Context(model, _onnx_node_counts(model.result_set)))
 
 
 def diagnose_context(ctx: Context) -> list[Finding]:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 
 from trtsweep.diagnose.context import (
-    REDUCED_PRECISIONS,
     Context,
     Evidence,
     Finding,
     View,
+    is_reduced,
     severity_for_share,
 )
 from trtsweep.records import LayerRecord
@@ -73,7 +73,7 @@ def rule_precision_fallback(ctx: Context) -> list[Finding]:
     items: list[tuple[float, float, Evidence]] = []
     for v in ctx.views:
         timed = _timed(v)
-        if v.precision not in REDUCED_PRECISIONS or timed is None:
+        if not is_reduced(v.precision) or timed is None:
             continue
         layers, total, scale = timed
         if not any(x.precision for x in layers):

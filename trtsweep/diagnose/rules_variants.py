@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from trtsweep.diagnose.context import (
-    REDUCED_PRECISIONS,
     Context,
     Evidence,
     Finding,
     View,
     comparable_key,
+    is_reduced,
     pairs,
     severity_for_share,
     yaml_axis,
@@ -64,7 +64,7 @@ def rule_fp32_only(ctx: Context) -> list[Finding]:
             "precision would help cannot be judged.",
             "Sweep the precision explicitly.", yaml_axis("precision", ["fp32", "fp16"]),
             status="needs_data")]
-    reduced = [v for v in known if v.precision in REDUCED_PRECISIONS]
+    reduced = [v for v in known if is_reduced(v.precision)]
     unknown = [v for v in ctx.views if not v.precision]
     evidence: list[Evidence] = []
     if not reduced:
@@ -94,7 +94,7 @@ def rule_fp32_only(ctx: Context) -> list[Finding]:
     gains = []
     for (_, batch), group in sorted(_by_batch(known).items(), key=lambda kv: str(kv[0])):
         best = min(group, key=lambda v: v.ms_per_batch or float("inf"))
-        red = [v for v in group if v.precision in REDUCED_PRECISIONS]
+        red = [v for v in group if is_reduced(v.precision)]
         if best.precision in FULL_PRECISIONS and red:
             best_red = min(red, key=lambda v: v.ms_per_batch or float("inf"))
             gain = (best.ms_per_batch or 0) / (best_red.ms_per_batch or 1)
@@ -124,7 +124,7 @@ def rule_precision_gain(ctx: Context) -> list[Finding]:
     evidence: list[Evidence] = []
     best: tuple[float, float] | None = None  # (saved ms, gain)
     for full, red, gain in timed_pairs(ctx, "precision", lambda v: v.precision in FULL_PRECISIONS,
-                                       lambda v: v.precision in REDUCED_PRECISIONS):
+                                       lambda v: is_reduced(v.precision)):
         if gain < MIN_GAIN:
             continue
         saved = full.ms_per_batch - red.ms_per_batch
@@ -257,7 +257,7 @@ def rule_batch_saturation(ctx: Context) -> list[Finding]:
             "where samples/s level off.",
             yaml_axis("precision", ["fp32", "fp16"]), evidence, explained_ms=explained)]
     batches = {v.batch for v in ctx.views if v.batch}
-    base_batches = set((ctx.baseline or {}).get("latency_ms") or {})
+    base_batches = set(ctx.baseline.latency_ms) if ctx.baseline else set()
     if ctx.views and len(batches) < 2 and len(base_batches) >= 2:
         return [Finding(
             "batch_saturation", "info", 1.0, "Batch scaling not measured",

@@ -21,6 +21,7 @@ from trtsweep.orchestrate.backends import Executor
 from trtsweep.orchestrate.host import capture_env
 from trtsweep.orchestrate.plan import Plan, Step
 from trtsweep.orchestrate.step import Gpu, StepResult, is_complete
+from trtsweep.store.meta import new_meta
 from trtsweep.sweeps.expand import Variant
 
 RESULTS_EVERY_S = 2.0
@@ -81,13 +82,21 @@ def prepare_folder(plan: Plan, sweep_file: Path, fresh: bool, models: dict[str, 
     if fresh:
         for sub in ("engines", "runs", "report"):
             shutil.rmtree(root / sub, ignore_errors=True)
-        for name in ("results.csv", "results.parquet", store.LOCK_FILE, store.ENV_FILE):
+        for name in ("results.csv", "results.parquet", store.LOCK_FILE, store.ENV_FILE, store.META_FILE):
             (root / name).unlink(missing_ok=True)
     root.mkdir(parents=True, exist_ok=True)
     store.atomic_write_bytes(root / "sweep.yaml", sweep_file.read_bytes())
     store.atomic_write_json(root / store.LOCK_FILE, plan.lock)
     env = capture_env(plan.trtexec, ".".join(map(str, plan.version)), models, nvidia_smi=nvidia_smi)
     store.atomic_write_json(root / store.ENV_FILE, env)
+    if not (root / store.META_FILE).is_file():
+        # The run's identity is fixed when the folder is first written; a resume keeps it.
+        gpus = [{"index": g.get("index"), "name": g.get("name"), "uuid": g.get("uuid")}
+                for g in env.get("gpus", []) if isinstance(g, dict)]
+        meta = new_meta("run", host=env.get("host"), gpus=gpus, trtexec_path=plan.trtexec,
+                        trtexec_version=".".join(map(str, plan.version)),
+                        spec_sha256=plan.lock.get("spec_sha256"))
+        store.atomic_write_json(root / store.META_FILE, meta.to_dict())
 
 
 def lock_variants(run_dir: Path, selected: list[Variant], everything: list[Variant]) -> list[Variant]:

@@ -4,17 +4,15 @@ findings and the gaps. HTML and Markdown both render this; neither computes a nu
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trtsweep.analysis.baseline import normalize_baseline
+from trtsweep.analysis.baseline import Baseline
+from trtsweep.analysis.model import ResultModel, build_models
 from trtsweep.reports import plots, tables
 from trtsweep.store import ResultSet, load_result_set
-
-DIAGNOSIS_FILE = "diagnosis.json"
 
 
 @dataclass
@@ -22,7 +20,7 @@ class ReportData:
     """Everything the HTML page and the Markdown summary show, collected once."""
 
     title: str
-    runs: list[ResultSet]
+    models: list[ResultModel]
     labels: list[str]
     axes: list[str]
     rows: list[dict[str, Any]]
@@ -31,76 +29,58 @@ class ReportData:
     commands: list[dict[str, Any]]
     findings: list[dict[str, Any]]
     findings_note: str | None
-    baseline: dict[str, Any] | None
+    baseline: Baseline | None
     expect_speedup: float | None
     missing: list[str] = field(default_factory=list)
     plots: list[plots.PlotResult] = field(default_factory=list)
 
+    @property
+    def runs(self) -> list[ResultSet]:
+        return [m.result_set for m in self.models]
 
-# --- findings ----------------------------------------------------------------------------------
+    def best(self, label: str) -> list[dict[str, Any]]:
+        """The best variant per batch of one run (rows), for the first screen."""
+        model = self.models[self.labels.index(label)]
+        return tables.best_rows(self.rows, model, label)
+
+    def overall_best(self, label: str) -> dict[str, Any] | None:
+        return next((r for r in self.rows if r["run"] == label and r["overall_best"]), None)
+
+    def split_axes(self, label: str) -> tuple[dict[str, Any], list[str]]:
+        """(axes constant over the run's variants, axes that vary) for one run's table."""
+        return tables.split_axes([r for r in self.rows if r["run"] == label], self.axes)
 
 
-def load_findings(
-    rs: ResultSet, label: str, baseline: dict[str, Any] | None, expect_speedup: float | None
-) -> tuple[list[dict[str, Any]], str | None]:
-    """Findings from ``trtsweep diagnose`` (when that module exists) and from RUN_DIR/diagnosis.json."""
-    found: list[dict[str, Any]] = []
-    note = None
-    saved = rs.root / DIAGNOSIS_FILE
-    if saved.is_file():
-        try:
-            data = json.loads(saved.read_text(encoding="utf-8"))
-            found.extend(d for d in (data if isinstance(data, list) else []) if isinstance(d, dict))
-        except (OSError, ValueError) as exc:
-            note = f"{saved} could not be read ({exc})"
+def load_findings(model: ResultModel, label: str) -> tuple[list[dict[str, Any]], str | None]:
+    """The diagnosis of one run's model, as dicts for the page (never raises: a bug becomes a note)."""
+    from trtsweep.diagnose import diagnose_model
+
     try:
-        from trtsweep.diagnose import diagnose  # lazy: written separately, may be absent
-    except (ImportError, AttributeError):
-        note = note or "diagnosis not available in this trtsweep (trtsweep.diagnose missing)"
-    else:
-        try:
-            found.extend(f.to_dict() for f in diagnose(rs, baseline=baseline, expect_speedup=expect_speedup))
-        except Exception as exc:  # noqa: BLE001 - a diagnosis bug must not cost the user the report
-            note = f"diagnosis failed: {type(exc).__name__}: {exc}"
-    seen: set[tuple[Any, Any]] = set()
-    out = []
-    for f in found:
-        key = (f.get("code"), f.get("title"))
-        if key not in seen:
-            seen.add(key)
-            out.append(
-                {
-                    **f,
-                    "run": label,
-                    "evidence": [
-                        e if isinstance(e, dict) else {"text": str(e)} for e in f.get("evidence") or []
-                    ],
-                }
-            )
-    return out, note
+        found = [f.to_dict() for f in diagnose_model(model)]
+    except Exception as exc:  # noqa: BLE001 - a diagnosis bug must not cost the user the report
+        return [], f"diagnosis failed: {type(exc).__name__}: {exc}"
+    return [{**f, "run": label} for f in found], None
 
 
 # --- collection and writing --------------------------------------------------------------------
 
 
 def collect(
-    runs: Sequence[ResultSet | str | Path], baseline: dict[str, Any] | None = None, title: str | None = None
+    runs: Sequence[ResultSet | str | Path], baseline: Baseline | dict[str, Any] | None = None,
+    title: str | None = None,
 ) -> ReportData:
-    """Load the run folders (or take loaded result sets) and build every table of the report."""
+    """Load the run folders (or take loaded result sets), build their analysis models and every table."""
     rss = [r if isinstance(r, ResultSet) else load_result_set(r) for r in runs]
     if not rss:
         raise ValueError("no run folder given")
-    labels = tables.run_labels(rss)
-    base = normalize_baseline(baseline) or next(
-        (normalize_baseline(rs.baseline) for rs in rss if rs.baseline), None
-    )
-    expect = (base or {}).get("expect_speedup") or next(
-        (rs.expect_speedup for rs in rss if rs.expect_speedup), None
-    )
+    models = build_models(rss, baseline)
+    labels = tables.run_labels(models)
+    base = next((m.baseline for m in models if m.baseline), None)
+    expect = next((m.expect_speedup for m in models if m.expect_speedup), None)
     findings: list[dict[str, Any]] = []
     notes = []
-    for rs, label in zip(rss, labels, strict=True):
-        found, note = load_findings(rs, label, baseline or rs.baseline, expect)
+    for model, label in zip(models, labels, strict=True):
+        found, note = load_findings(model, label)
         findings.extend(found)
         if note:
             notes.append(note)
@@ -112,10 +92,10 @@ def collect(
             if len(labels) == 1
             else f"trtsweep report: {len(labels)} runs side by side"
         ),
-        runs=rss,
+        models=models,
         labels=labels,
-        axes=tables.axis_names(rss),
-        rows=tables.variant_rows(rss, labels, baseline),
+        axes=tables.axis_names(models),
+        rows=tables.variant_rows(models, labels),
         failures=tables.failure_rows(rss, labels),
         environment=tables.environment_rows(rss, labels),
         commands=tables.command_rows(rss, labels),
@@ -125,6 +105,8 @@ def collect(
         expect_speedup=float(expect) if expect else None,
     )
     data.missing.extend(_data_gaps(data))
+    for model, label in zip(models, labels, strict=True):
+        data.missing.extend(f"{label}: {note}" for note in model.notes)
     return data
 
 
@@ -140,7 +122,8 @@ def _data_gaps(data: ReportData) -> list[str]:
             gaps.append(f"{label}: no env.json; environment taken from the logs where they state it")
     if data.baseline is None:
         gaps.append(
-            "no baseline given, so no speedups (pass --baseline, e.g. precision=fp32 or pytorch:1=40)"
+            "no baseline given, so no speedups (pass --baseline precision=fp32 to compare with a variant of "
+            "the sweep, or --baseline-ms 1=40,8=160 for external figures)"
         )
     return gaps
 

@@ -73,7 +73,6 @@ def render_html(data: ReportData) -> str:
                 if any(r["metrics"].get(c.key) is not None for r in data.rows)
             ],
             generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            best_rows=[r for r in data.rows if r["overall_best"]],
             # chart gaps are said under Charts; the notice at the top keeps to the data and points there
             notices=[m for m in data.missing if m not in {p.missing for p in data.plots}],
             chart_gaps=sum(1 for p in data.plots if p.missing),
@@ -98,10 +97,9 @@ def build_report(
     data = collect([Path(p) for p in run_dirs], baseline, title)
     out = Path(out_dir) if out_dir is not None else Path(run_dirs[0]) / "report"
     out.mkdir(parents=True, exist_ok=True)
-    ctx = plots.PlotContext(
-        runs=data.runs, labels=data.labels, rows=data.rows, out_dir=out, expect_speedup=data.expect_speedup
-    )
-    data.plots = plots.all_plots(ctx, data.baseline["label"] if data.baseline else None)
+    ctx = plots.PlotContext(models=data.models, labels=data.labels, rows=data.rows, out_dir=out,
+                            expect_speedup=data.expect_speedup)
+    data.plots = plots.all_plots(ctx, data.baseline.label if data.baseline else None)
     for plot in data.plots:
         # "no baseline" is already one of the data gaps; the speedup chart need not say it again
         if plot.missing and not (plot.name == "speedup" and data.baseline is None):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from trtsweep.reports.tables import fmt
 
 if TYPE_CHECKING:
+    from trtsweep.analysis.baseline import Baseline
     from trtsweep.reports.data import ReportData
     from trtsweep.store import ResultSet
 
@@ -36,17 +37,11 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     return out
 
 
-def best_per_precision(rows: list[dict[str, Any]], label: str) -> list[dict[str, Any]]:
-    """For one run, the variant of each precision with the most samples per second (qps × batch)."""
-    best: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        qps = r["metrics"].get("throughput_qps")
-        if r["run"] != label or qps is None:
-            continue
-        score = qps * (r["batch"] or 1)
-        if r["precision"] not in best or score > best[r["precision"]]["_score"]:
-            best[r["precision"]] = {**r, "_score": score}
-    return sorted(best.values(), key=lambda r: -r["_score"])
+def _best_cells(r: dict[str, Any]) -> list[str]:
+    m = r["metrics"]
+    tpb = fmt(m["time_per_batch_ms"]) + (" (throughput)" if r["basis"] == "throughput" else "")
+    speedup = f"{fmt(m['speedup'])}× ({r['speedup_basis']})" if m["speedup"] else "—"
+    return [fmt(r["batch"]), r["variant_id"], tpb, fmt(m["samples_per_s"]), fmt(m["latency_p99"]), speedup]
 
 
 def render_markdown(data: ReportData) -> str:
@@ -54,7 +49,7 @@ def render_markdown(data: ReportData) -> str:
     lines = [f"# {md_escape(data.title)}", ""]
     if data.baseline:
         lines += [
-            f"Baseline: **{md_escape(data.baseline['label'])}**"
+            f"Baseline: **{md_escape(data.baseline.label)}**"
             + (f", expected speedup ×{data.expect_speedup:g}" if data.expect_speedup else ""),
             "",
         ]
@@ -62,33 +57,18 @@ def render_markdown(data: ReportData) -> str:
         rows = [r for r in data.rows if r["run"] == label]
         passed = sum(r["status"] == "passed" for r in rows)
         lines += [f"## {md_escape(label)}", "", f"{passed} of {len(rows)} variants passed.", ""]
-        best = best_per_precision(data.rows, label)
+        best = data.best(label)
         if best:
+            basis = "vs " + md_escape(data.baseline.label) if data.baseline else ""
             lines += _table(
-                [
-                    "precision",
-                    "variant",
-                    "batch",
-                    "throughput (qps)",
-                    "samples/s",
-                    "latency median (ms)",
-                    "latency p99 (ms)",
-                    "speedup",
-                ],
-                [
-                    [
-                        r["precision"],
-                        r["variant_id"],
-                        fmt(r["batch"]),
-                        fmt(r["metrics"]["throughput_qps"]),
-                        fmt(r["_score"]),
-                        fmt(r["metrics"]["latency_median"]),
-                        fmt(r["metrics"]["latency_p99"]),
-                        fmt(r["metrics"]["speedup"]) + ("×" if r["metrics"]["speedup"] else ""),
-                    ]
-                    for r in best
-                ],
+                ["batch", "best variant", "time per batch (ms)", "samples/s", "latency p99 (ms)",
+                 f"speedup {basis}".strip()],
+                [_best_cells(r) for r in best],
             )
+            top = data.overall_best(label)
+            if top:
+                lines += ["", f"Most samples/s: **{fmt(top['metrics']['samples_per_s'])}** with "
+                          f"`{top['variant_id']}` (batch {fmt(top['batch'])})."]
             lines.append("")
     if data.failures:
         causes = Counter(f["cause"] for f in data.failures)
@@ -125,7 +105,7 @@ def render_markdown(data: ReportData) -> str:
 
 def markdown_summary(
     run_dirs: Sequence[Path | str | ResultSet],
-    baseline: dict[str, Any] | None = None,
+    baseline: Baseline | None = None,
     title: str | None = None,
 ) -> str:
     """The Markdown summary of run folders, without drawing charts (what ``--format md`` prints).

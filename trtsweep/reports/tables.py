@@ -1,4 +1,4 @@
-"""Report tables: result sets in, plain rows (dicts) out.
+"""Report tables: analysis models in, plain rows (dicts) out; every figure is the model's.
 
 Everything here is pure apart from reading the tail of a failed step's log, which callers can replace
 (``tail_reader``) so tests and other front ends (Markdown, CSV) share the same rows as the HTML page.
@@ -7,34 +7,16 @@ The rows hold raw values; formatting is :func:`fmt`'s job so that sorting in the
 
 from __future__ import annotations
 
-import datetime as _dt
-import re
 import shlex
-import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trtsweep.analysis.baseline import Speedup, speedups, time_per_batch_ms
-from trtsweep.records import FAILURE_CLASSES, RunRecord, Stats
+from trtsweep.analysis.axes import axis_order, show
+from trtsweep.analysis.model import ResultModel, VariantView, cause_in
 from trtsweep.store import ResultSet, VariantResult
 
-# Axes in the order a reader scans them; unknown axes (imported runs, new flags) follow alphabetically.
-AXIS_ORDER = (
-    "precision",
-    "batch",
-    "shapes",
-    "streams",
-    "cuda_graph",
-    "spin_wait",
-    "data_transfers",
-    "threads",
-    "builder_optimization_level",
-    "workspace_mib",
-    "build_flags",
-    "run_flags",
-)
 TAIL_LINES = 12
 
 
@@ -43,173 +25,112 @@ class Column:
     key: str
     title: str
     unit: str = ""
-    better: str = ""  # "high" / "low": which way is better, for highlighting the best value
 
 
-METRIC_COLUMNS = (  # short titles keep the table within a laptop screen; medians unless the title says p99
-    Column("throughput_qps", "Throughput", "qps", "high"),
-    Column("latency_median", "Latency", "ms", "low"),
-    Column("latency_p99", "Latency p99", "ms", "low"),
-    Column("gpu_compute_median", "GPU compute", "ms", "low"),
+# Measured columns, in reading order: what one batch costs and what it gives first.
+METRIC_COLUMNS = (
+    Column("time_per_batch_ms", "Time per batch", "ms"),
+    Column("samples_per_s", "Samples/s"),
+    Column("speedup", "Speedup", "×"),
+    Column("latency_p99", "Latency p99", "ms"),
+    Column("gpu_compute_median", "GPU compute", "ms"),
     Column("h2d_median", "H2D", "ms"),
     Column("d2h_median", "D2H", "ms"),
     Column("enqueue_median", "Enqueue", "ms"),
+    Column("throughput_qps", "trtexec qps"),
     Column("cv_pct", "CV", "%"),
-    Column("speedup", "Speedup", "×", "high"),
 )
 
 
-def axis_value(v: VariantResult, name: str) -> Any:
-    """A variant's value for one axis: the sweep's axes first, then what the log's options say.
-
-    Imported runs often lack axes the log itself states (precision, batch), so falling back keeps
-    them on the charts instead of in an "unknown" bucket.
-    """
-    value = v.axes.get(name)
-    if value is None and v.record is not None:
-        value = v.record.options.get(name)
-    return value
-
-
-def batch_of(v: VariantResult) -> int | None:
-    try:
-        value = axis_value(v, "batch")
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
-def precision_of(v: VariantResult) -> str:
-    value = axis_value(v, "precision")
-    return str(value) if value is not None else "unknown"
-
-
-def _median(values: Sequence[float | None]) -> float | None:
-    present = [float(x) for x in values if x is not None]
-    return statistics.median(present) if present else None
-
-
-def stat(v: VariantResult, metric: str, key: str = "median") -> float | None:
-    """One statistic of a metric, the median over the variant's repeats (None when no repeat has it)."""
-    values = []
-    for rec in v.records:
-        stats: Stats | None = getattr(rec, metric)
-        if stats is not None:
-            values.append(stats.percentiles.get(key) if key.startswith("p") else getattr(stats, key))
-    return _median(values)
-
-
-def passed_records(v: VariantResult) -> list[RunRecord]:
-    return [r for r in v.records if r.status == "passed"]
-
-
-def key_metrics(v: VariantResult) -> dict[str, float | None]:
-    """The figures the variants table and the summary show for one variant."""
-    ok = v.status == "passed"
-    get = (lambda m, k="median": stat(v, m, k)) if ok else (lambda m, k="median": None)
-    return {
-        "throughput_qps": _median([r.throughput_qps for r in v.records]) if ok else None,
-        "latency_median": get("latency_ms"),
-        "latency_p99": get("latency_ms", "p99"),
-        "gpu_compute_median": get("gpu_compute_ms"),
-        "h2d_median": get("h2d_ms"),
-        "d2h_median": get("d2h_ms"),
-        "enqueue_median": get("enqueue_ms"),
-        "cv_pct": _median([r.gpu_compute_cv_pct for r in v.records]) if ok else None,
-        "time_per_batch_ms": time_per_batch_ms(v) if ok else None,
-    }
-
-
-def axis_names(runs: Sequence[ResultSet]) -> list[str]:
-    """Every axis any variant of ``runs`` has, known ones first in reading order."""
-    seen: set[str] = set()
-    for rs in runs:
-        for v in rs.variants:
-            seen.update(v.axes)
-    known = [a for a in AXIS_ORDER if a in seen]
-    return known + sorted(seen - set(known))
-
-
-def run_labels(runs: Sequence[ResultSet]) -> list[str]:
-    """One distinct label per run: GPU / host / date, with the folder name added when they collide."""
+def run_labels(runs: Sequence[ResultSet | ResultModel]) -> list[str]:
+    """One distinct label per run: GPU / host / date (from meta.json), with the folder name added when
+    they collide."""
+    sets = [r.result_set if isinstance(r, ResultModel) else r for r in runs]
     labels = []
-    for rs in runs:
-        date = run_date(rs)
+    for rs in sets:
+        date = rs.meta.date if rs.meta else None
         labels.append(" / ".join(p for p in (rs.label, date) if p))
     if len(set(labels)) < len(labels):
-        labels = [f"{lab} ({rs.root.name})" for lab, rs in zip(labels, runs, strict=True)]
+        labels = [f"{lab} ({rs.root.name})" for lab, rs in zip(labels, sets, strict=True)]
     return labels
 
 
-def run_date(rs: ResultSet) -> str | None:
-    """The run's date (YYYY-MM-DD) from env.json, else the lock file's modification time."""
-    for key in ("date", "started", "started_at", "created", "created_at", "timestamp"):
-        value = rs.env.get(key) or rs.lock.get(key)
-        if isinstance(value, str) and len(value) >= 10:
-            return value[:10]
-        if isinstance(value, int | float):
-            return _dt.datetime.fromtimestamp(value, _dt.UTC).strftime("%Y-%m-%d")
-    if "import" in (rs.env.get("origin"), rs.lock.get("origin")):
-        return None  # an imported folder's file times are the import's, not the measurement's
-    lock = rs.root / "spec.lock.json"
-    if lock.is_file():
-        return _dt.datetime.fromtimestamp(lock.stat().st_mtime, _dt.UTC).strftime("%Y-%m-%d")
-    return None
+def _metrics(view: VariantView | None) -> dict[str, float | None]:
+    if view is None:
+        return {c.key: None for c in METRIC_COLUMNS}
+    return {
+        "time_per_batch_ms": view.time_per_batch_ms,
+        "samples_per_s": view.samples_per_s,
+        "speedup": view.speedup.ratio if view.speedup else None,
+        "latency_median": view.latency,
+        "latency_p99": view.latency_p99,
+        "gpu_compute_median": view.gpu,
+        "h2d_median": view.h2d,
+        "d2h_median": view.d2h,
+        "enqueue_median": view.enqueue,
+        "throughput_qps": view.qps,
+        "cv_pct": view.cv_pct,
+    }
 
 
-def variant_rows(
-    runs: Sequence[ResultSet], labels: Sequence[str], baseline: dict[str, Any] | None = None
-) -> list[dict[str, Any]]:
-    """One row per variant of every run: run label, id, axes, status and key metrics.
-
-    ``best`` lists the metric keys in which the row is best among the rows of the same run, model and
-    batch (the comparison a reader makes when choosing a configuration); ``overall_best`` marks the
-    run's highest-throughput variant.
-    """
+def variant_rows(models: Sequence[ResultModel], labels: Sequence[str]) -> list[dict[str, Any]]:
+    """One row per variant of every run, measured or not: its axes, status and figures, all as the
+    analysis model gives them. ``best_in_batch`` marks the variant with the most samples/s among those
+    of the same run, model and batch; ``overall_best`` the run's best."""
     rows: list[dict[str, Any]] = []
-    for rs, label in zip(runs, labels, strict=True):
-        by_variant: dict[str, Speedup] = {s.variant_id: s for s in speedups(rs, baseline)}
-        run_rows = []
-        for v in rs.variants:
-            metrics = key_metrics(v)
-            sp = by_variant.get(v.variant_id)
-            metrics["speedup"] = sp.ratio if sp else None
-            run_rows.append(
-                {
-                    "run": label,
-                    "variant_id": v.variant_id,
-                    "model": v.model,
-                    "status": v.status,
-                    "axes": dict(v.axes),
-                    "batch": batch_of(v),
-                    "precision": precision_of(v),
-                    "metrics": metrics,
-                    "best": set(),
-                    "overall_best": False,
-                }
-            )
-        _mark_best(run_rows)
-        rows.extend(run_rows)
+    for model, label in zip(models, labels, strict=True):
+        best_ids = {v.variant_id for v in model.best_by_batch.values()}
+        for v in model.result_set.variants:
+            view = model.view(v.variant_id)
+            axes = model.all_axes[v.variant_id]
+            rows.append({
+                "run": label,
+                "variant_id": v.variant_id,
+                "model": v.model,
+                "status": v.status,
+                "measured": view is not None,
+                "axes": dict(axes.values),
+                "derived_axes": list(axes.derived),
+                "batch": axes.get("batch"),
+                "precision": axes.get("precision") or "unknown",
+                "metrics": _metrics(view),
+                "basis": view.time_basis if view else None,
+                "speedup_basis": view.speedup.basis if view and view.speedup else None,
+                "best_in_batch": v.variant_id in best_ids and len(_same_batch(model, view)) > 1,
+                "overall_best": model.best is not None and model.best.variant_id == v.variant_id,
+            })
     return rows
 
 
-def _mark_best(rows: list[dict[str, Any]]) -> None:
-    groups: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault((row["model"], row["batch"]), []).append(row)
-    for col in METRIC_COLUMNS:
-        if not col.better:
-            continue
-        for group in groups.values():
-            scored = [r for r in group if r["metrics"].get(col.key) is not None]
-            if len(scored) < 2:  # "best of one" tells the reader nothing
-                continue
-            pick = max if col.better == "high" else min
-            best = pick(scored, key=lambda r, k=col.key: r["metrics"][k])
-            best["best"].add(col.key)
-    with_qps = [r for r in rows if r["metrics"].get("throughput_qps") is not None]
-    if with_qps:
-        max(with_qps, key=lambda r: r["metrics"]["throughput_qps"])["overall_best"] = True
+def _same_batch(model: ResultModel, view: VariantView | None) -> list[VariantView]:
+    if view is None:
+        return []
+    return [w for w in model.views if w.model == view.model and w.batch == view.batch]
+
+
+def best_rows(rows: Sequence[dict[str, Any]], model: ResultModel, label: str) -> list[dict[str, Any]]:
+    """The best variant of each (model, batch) of one run, by batch: the report's first screen."""
+    by_id = {r["variant_id"]: r for r in rows if r["run"] == label}
+    picked = [by_id[v.variant_id] for v in model.best_by_batch.values() if v.variant_id in by_id]
+    return sorted(picked, key=lambda r: (str(r["model"]), r["batch"] if r["batch"] is not None else -1))
+
+
+def split_axes(rows: Sequence[dict[str, Any]], names: Sequence[str]) -> tuple[dict[str, Any], list[str]]:
+    """(axes with one value in every row, shown once above the table; axes that vary, shown as columns)."""
+    constant: dict[str, Any] = {}
+    varying: list[str] = []
+    for name in names:
+        values = {show(r["axes"].get(name)) for r in rows}
+        if len(values) == 1 and rows:
+            constant[name] = rows[0]["axes"].get(name)
+        else:
+            varying.append(name)
+    return constant, varying
+
+
+def axis_names(models: Sequence[ResultModel]) -> list[str]:
+    """Every axis any variant of ``models`` has, known ones first in reading order."""
+    return axis_order({n for m in models for a in m.all_axes.values() for n in a.values})
 
 
 def read_tail(path: Path | None, lines: int = TAIL_LINES) -> list[str]:
@@ -247,7 +168,7 @@ def failure_rows(
                 if failed_build and v.build.failure
                 else "timeout"
                 if v.status == "timeout"
-                else _cause_in(v.reason)
+                else cause_in(v.reason)
             )
             tail = tail_reader(v.log_path)
             if not tail and rec is not None and rec.failure_text:
@@ -267,12 +188,6 @@ def failure_rows(
                 }
             )
     return rows
-
-
-def _cause_in(reason: str | None) -> str | None:
-    """The failure class a skip reason names ("engine e2 failed: oom" -> "oom"), if it names one."""
-    words = set(re.findall(r"[a-z_]+", (reason or "").lower()))
-    return next((c for c in FAILURE_CLASSES if c in words), None)
 
 
 def _get(data: Any, *path: str) -> Any:
@@ -320,7 +235,7 @@ def environment_rows(runs: Sequence[ResultSet], labels: Sequence[str]) -> list[d
                 "os": env.get("os") or _get(env, "host_info", "os"),
                 "cpu": env.get("cpu") or _get(env, "host_info", "cpu"),
                 "trtexec": _get(env, "trtexec", "path"),
-                "date": run_date(rs),
+                "date": rs.meta.date if rs.meta else None,
             }
         )
     return rows

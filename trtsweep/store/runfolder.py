@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from trtsweep.records import RunRecord, record_from_dict
+from trtsweep.store.meta import RunMeta, meta_from_dict, meta_path
 
 STATUS_FILE = "status"
 RECORD_FILE = "record.json"
@@ -118,6 +119,7 @@ class VariantResult:
     argv: list[str] | None = None
     reason: str | None = None  # why it was skipped / failed, in words
     log_path: Path | None = None
+    derived_axes: list[str] = field(default_factory=list)  # axes the importer read from the record
 
     @property
     def record(self) -> RunRecord | None:
@@ -133,16 +135,17 @@ class ResultSet:
     env: dict[str, Any]
     lock: dict[str, Any]
     variants: list[VariantResult]
+    meta: RunMeta | None = None
 
     @property
     def label(self) -> str:
         """A short label for side-by-side views: GPU and host when known, else the folder name."""
-        gpus = self.env.get("gpus") or []
+        gpus = (self.meta.gpus if self.meta and self.meta.gpus else None) or self.env.get("gpus") or []
         gpu = gpus[0].get("name") if gpus and isinstance(gpus[0], dict) else None
         if not gpu:
             gpu = next((v.record.device.name for v in self.variants if v.record and v.record.device.name),
                        None)
-        host = self.env.get("host")
+        host = (self.meta.host if self.meta else None) or self.env.get("host")
         parts = [p for p in (gpu, host) if p]
         return " / ".join(parts) if parts else self.root.name
 
@@ -201,8 +204,15 @@ def load_result_set(run_dir: str | Path) -> ResultSet:
             argv=argv,
             reason=reason,
             log_path=log if log.is_file() else None,
+            derived_axes=[str(n) for n in entry.get("derived_axes") or []],
         ))
-    return ResultSet(root=root, env=env, lock=lock, variants=variants)
+    meta = None
+    if meta_path(root).is_file():
+        try:
+            meta = meta_from_dict(read_json(meta_path(root)))
+        except ValueError as exc:
+            raise ValueError(f"{meta_path(root)}: {exc}") from None
+    return ResultSet(root=root, env=env, lock=lock, variants=variants, meta=meta)
 
 
 def _overall_status(statuses: Iterable[str]) -> str:

@@ -21,6 +21,7 @@ matplotlib.use("Agg")  # must precede any pyplot import (also by third-party cod
 
 from matplotlib.figure import Figure  # noqa: E402
 
+from trtsweep.analysis.model import ResultModel  # noqa: E402
 from trtsweep.store import ResultSet  # noqa: E402
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
@@ -71,11 +72,15 @@ class PlotResult:
 class PlotContext:
     """What every chart function receives."""
 
-    runs: Sequence[ResultSet]
+    models: Sequence[ResultModel]
     labels: Sequence[str]
     rows: list[dict[str, Any]]  # tables.variant_rows(...)
     out_dir: Path
     expect_speedup: float | None = None
+
+    @property
+    def runs(self) -> list[ResultSet]:
+        return [m.result_set for m in self.models]
 
 
 def pstyle(precision: str) -> tuple[str, str]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from trtsweep.reports import tables
 from trtsweep.reports.plots.base import (
     MAX_BARS,
     PlotContext,
@@ -39,14 +38,14 @@ from trtsweep.reports.plots.layers import reformat_share, time_share, top_layers
 
 
 def throughput_vs_batch(ctx: PlotContext) -> PlotResult:
-    """Samples per second (qps × batch) against batch size, one line per precision."""
+    """Samples per second against batch size, one line per precision."""
 
     def draw(ax: Any, label: str) -> str | None:
-        best = _best_by(_run_rows(ctx, label), "throughput_qps", high=True)
+        best = _best_by(_run_rows(ctx, label), "samples_per_s", high=True)
         if not best:
             return "no passed variant with a throughput and a batch size"
         for prec in sorted({p for p, _ in best}, key=_porder):
-            pts = sorted((b, r["metrics"]["throughput_qps"] * b) for (p, b), r in best.items() if p == prec)
+            pts = sorted((b, r["metrics"]["samples_per_s"]) for (p, b), r in best.items() if p == prec)
             color, marker = pstyle(prec)
             ax.plot([b for b, _ in pts], [y for _, y in pts], marker=marker, color=color, label=prec, lw=1.8)
         _batch_axis(ax, [b for _, b in best])
@@ -57,8 +56,8 @@ def throughput_vs_batch(ctx: PlotContext) -> PlotResult:
         ctx,
         "throughput",
         "Throughput vs batch size",
-        "Samples per second (trtexec qps × batch). Where other axes vary (streams, CUDA graph…), "
-        "the best variant of each precision and batch is shown.",
+        "Samples per second (trtexec's queries/s in samples: × batch for explicit-batch engines). Where "
+        "other axes vary (streams, CUDA graph…), the best variant of each precision and batch is shown.",
         draw,
         "Throughput (samples/s)",
         "no throughput data",
@@ -221,7 +220,7 @@ def stream_graph_effect(ctx: PlotContext) -> PlotResult:
     def pairs(label: str, axis: str, is_on: Callable[[Any], bool]) -> dict[tuple[str, int], float]:
         groups: dict[tuple[Any, ...], dict[bool, list[float]]] = {}
         for r in _run_rows(ctx, label):
-            qps = r["metrics"]["throughput_qps"]
+            qps = r["metrics"]["samples_per_s"]
             if axis not in r["axes"] or qps is None:
                 continue
             others = tuple(sorted((k, str(v)) for k, v in r["axes"].items() if k != axis))
@@ -260,7 +259,7 @@ def stream_graph_effect(ctx: PlotContext) -> PlotResult:
         ctx,
         "streams_graphs",
         "Multi-stream and CUDA-graph effect on throughput",
-        "Throughput with the feature on ÷ off, for variants with identical other axes "
+        "Samples/s with the feature on ÷ off, for variants with identical other axes "
         "(the same engine). Above 1: the feature helps.",
         draw,
         "Throughput ratio (×)",
@@ -279,7 +278,8 @@ def build_stats(ctx: PlotContext) -> PlotResult:
     """Engine build time and engine size per build (two panels per run)."""
     n = len(ctx.labels)
     per_run: list[list[tuple[str, str, float | None, float | None]]] = []
-    for rs in ctx.runs:
+    for model in ctx.models:
+        rs = model.result_set
         seen: dict[str, tuple[str, str, float | None, float | None]] = {}
         for v in rs.variants:
             rec = v.build or v.record  # imported runs carry build figures in the run's own record
@@ -287,7 +287,8 @@ def build_stats(ctx: PlotContext) -> PlotResult:
             if rec is None or key in seen:
                 continue
             if rec.build.engine_build_s is not None or rec.build.engine_size_mib is not None:
-                seen[key] = (key, tables.precision_of(v), rec.build.engine_build_s, rec.build.engine_size_mib)
+                prec = model.all_axes[v.variant_id].get("precision") or "unknown"
+                seen[key] = (key, prec, rec.build.engine_build_s, rec.build.engine_size_mib)
         per_run.append(sorted(seen.values(), key=lambda t: (_porder(t[1]), _natural(t[0])))[:MAX_BARS])
     if not any(per_run):
         return PlotResult(

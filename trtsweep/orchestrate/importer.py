@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from trtsweep import store
+from trtsweep.analysis.axes import axes_from_record
 from trtsweep.parsers import parse_file
 from trtsweep.records import RunRecord
+from trtsweep.store.meta import new_meta
 
 _EXT_WORDS = {
     "json", "log", "txt", "out", "times", "timing", "timings", "profile", "graph", "layers", "layerinfo",
@@ -66,35 +68,6 @@ class ImportSummary:
     variants: int
     unrecognized: list[tuple[Path, str]]
     failed_runs: int
-
-
-def axes_from_record(rec: RunRecord) -> dict[str, Any]:
-    """Sweep axes as far as the log's option echo shows them (absent ones are left out)."""
-    opts = rec.options or {}
-    axes: dict[str, Any] = {}
-    prec = opts.get("precision")
-    if isinstance(prec, list) and prec:
-        reduced = [p for p in prec if p not in ("fp32", "tf32")]
-        axes["precision"] = "+".join(reduced) if reduced else prec[0]
-    elif isinstance(prec, str):
-        axes["precision"] = prec
-    shapes = opts.get("inference_shapes")
-    if isinstance(opts.get("batch"), int):
-        # Implicit-batch engines (TensorRT 7 Caffe/UFF, --batch=N) state the batch directly.
-        axes["batch"] = opts["batch"]
-    elif isinstance(shapes, dict) and shapes:
-        first = next(iter(shapes.values()))
-        dims = str(first).split("x")
-        if dims and dims[0].isdigit():
-            axes["batch"] = int(dims[0])
-    build_shapes = opts.get("build_shapes")
-    if isinstance(build_shapes, dict) and build_shapes:
-        dynamic = any(isinstance(p, dict) and p.get("min") != p.get("max") for p in build_shapes.values())
-        axes["shapes"] = "dynamic" if dynamic else "static"
-    for key in ("streams", "cuda_graph", "spin_wait", "data_transfers"):
-        if opts.get(key) is not None:
-            axes[key] = opts[key]
-    return axes
 
 
 def _model_name(rec: RunRecord, stem: str) -> str:
@@ -169,20 +142,34 @@ def import_folder(folder: Path, run_dir: Path) -> ImportSummary:
             record = _combine(log_rec, [r for _, r in exports])
             if record.status == "failed":
                 failed += 1
-            axes = axes_from_record(record)
+            axes = axes_from_record(record)  # the one reader of axes from trtexec's own output
             store.atomic_write_json(step / "cmd.json", {"argv": record.command.split() if record.command
                                                         else None, "imported_from": str(log_path or "")})
             store.write_step(step, record, record.status)
             lock_variants.append({"id": vid, "model": _model_name(record, stem), "axes": axes,
-                                  "build_id": None, "repeats": 1,
+                                  "derived_axes": sorted(axes), "build_id": None, "repeats": 1,
                                   "sources": [str(p) for p in ([log_path] if log_path else [])]
                                   + [str(p) for p, _ in exports]})
     store.atomic_write_json(run_dir / store.LOCK_FILE, {"origin": "import", "imported_from": str(folder),
                                                          "variants": lock_variants})
     store.atomic_write_json(run_dir / store.ENV_FILE, {"origin": "import", "host": None, "gpus": []})
+    versions = sorted(_versions(run_dir))
+    store.atomic_write_json(run_dir / store.META_FILE, new_meta(
+        "import", host=None, imported_from=str(folder),
+        trtexec_version=versions[0] if len(versions) == 1 else None).to_dict())
     rs = store.load_result_set(run_dir)
     store.write_results(rs)
     return ImportSummary(run_dir, len(lock_variants), unrecognized, failed)
+
+
+def _versions(run_dir: Path) -> set[str]:
+    """TensorRT versions the imported records state (meta.json names one when they agree)."""
+    out = set()
+    for path in (run_dir / "runs").glob(f"*/{store.RECORD_FILE}"):
+        rec = store.load_record(path.parent)
+        if rec is not None and rec.trt_version:
+            out.add(rec.trt_version)
+    return out
 
 
 def _unique(name: str, used: set[str]) -> str:
