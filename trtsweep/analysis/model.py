@@ -66,6 +66,7 @@ class VariantView:
     time_basis: str | None = None
     repeat_ms: list[float] = field(default_factory=list)
     samples_per_s: float | None = None
+    batches_per_s: float | None = None
     qps: float | None = None
     latency: float | None = None
     latency_p99: float | None = None
@@ -225,6 +226,7 @@ def _make_view(v: VariantResult, records: list[RunRecord], axes: ax.Axes) -> Var
     view.time_per_batch_ms = mx.median(view.repeat_ms)
     view.time_basis = mx.combine_basis([f.basis for f in figures])
     view.samples_per_s = mx.median(f.samples_per_s for f in figures)
+    view.batches_per_s = mx.median(f.batches_per_s for f in figures)
     view.qps = mx.median(r.throughput_qps for r in records if r.throughput_qps)
     view.latency = mx.median(mx.stat(r.latency_ms) for r in records)
     view.latency_p99 = mx.median(mx.stat(r.latency_ms, "p99") for r in records)

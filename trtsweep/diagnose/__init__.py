@@ -14,7 +14,6 @@ json`` is :func:`render_json`: ``{"schema_version": 1, "findings": [...]}``, des
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,15 +23,23 @@ from trtsweep.analysis.model import ResultModel, build_model
 from trtsweep.diagnose import rules_layers as layers
 from trtsweep.diagnose import rules_runtime as runtime
 from trtsweep.diagnose import rules_variants as rules
-from trtsweep.diagnose.context import SEVERITIES, Context, Evidence, Finding, check_inputs
+from trtsweep.diagnose import score
+from trtsweep.diagnose.context import Context, Evidence, Finding, check_inputs
+from trtsweep.diagnose.render import (
+    FINDINGS_SCHEMA_VERSION,
+    render,
+    render_json,
+    render_markdown,
+    render_text,
+    schema_path,
+    to_document,
+)
 from trtsweep.store import ResultSet
 
 __all__ = ["Evidence", "Finding", "FINDINGS_SCHEMA_VERSION", "RULE_CODES", "check_inputs", "diagnose",
            "diagnose_context", "diagnose_model",
            "render", "render_text", "render_markdown", "render_json", "parse_baseline_ms",
-           "parse_baseline_selector", "baseline_from_cli", "schema_path"]
-
-FINDINGS_SCHEMA_VERSION = 1
+           "parse_baseline_selector", "baseline_from_cli", "schema_path", "to_document"]
 
 Rule = Callable[[Context], list[Finding]]
 RULES: tuple[Rule, ...] = (
@@ -45,7 +52,7 @@ RULES: tuple[Rule, ...] = (
     runtime.rule_enqueue_bound,
     runtime.rule_transfer_bound,
     runtime.rule_host_overhead,
-    rules.rule_streams_no_gain,
+    rules.rule_streams,
     rules.rule_cuda_graph_gain,
     layers.rule_reformat_overhead,
     layers.rule_layer_hotspot,
@@ -55,8 +62,8 @@ RULES: tuple[Rule, ...] = (
 # Every code a finding can carry; stable, documented in findings.schema.json.
 RULE_CODES = ("input_check", "fp32_only", "precision_gain", "precision_fallback", "dynamic_shape_penalty",
               "batch_saturation", "enqueue_bound", "transfer_bound", "host_overhead", "streams_no_gain",
-              "cuda_graph_gain", "reformat_overhead", "layer_hotspot", "unfused_layers",
-              "unstable_measurement", "build_failure", "speedup_shortfall")
+              "streams_gain", "cuda_graph_gain", "reformat_overhead", "layer_hotspot", "unfused_layers",
+              "unstable_measurement", "build_failure", "speedup_shortfall", "expectation_met")
 
 
 def diagnose(rs: ResultSet, baseline: Baseline | dict[str, Any] | None = None,
@@ -75,23 +82,20 @@ def diagnose_model(model: ResultModel) -> list[Finding]:
 
 
 def diagnose_context(ctx: Context) -> list[Finding]:
-    """Run every rule on an already checked context and rank the findings (pure; used by tests)."""
+    """Run every rule on an already checked context, size the findings on one basis, label their evidence
+    and rank them (pure; used by tests)."""
     found: list[Finding] = []
     for rule in RULES:
         found.extend(rule(ctx))
     found.extend(rules.rule_speedup_shortfall(ctx, found))
     found.extend(_input_findings(ctx))
-    return rank(found)
+    score.score(ctx, found)
+    for f in found:
+        score.label_evidence(ctx, f)
+    return score.rank(found)
 
 
-def rank(findings: list[Finding]) -> list[Finding]:
-    """Order findings: shortfall verdict, then severity, then explained time (see module doc)."""
-    def key(f: Finding) -> tuple[int, int, int, float]:
-        return (0 if f.code == "speedup_shortfall" and f.status == "found" else 1,
-                1 if f.status == "needs_data" else 0,
-                SEVERITIES.index(f.severity),
-                -(f.explained_ms or -1.0))
-    return sorted(findings, key=key)
+rank = score.rank
 
 
 def _input_findings(ctx: Context) -> list[Finding]:
@@ -142,97 +146,3 @@ def _onnx_node_counts(rs: ResultSet) -> dict[str, int]:
 
 # ---------------------------------------------------------------- CLI option helpers
 
-# ---------------------------------------------------------------- rendering
-
-def to_document(findings: list[Finding]) -> dict[str, Any]:
-    """The JSON document of ``--format json``."""
-    return {"schema_version": FINDINGS_SCHEMA_VERSION, "findings": [f.to_dict() for f in findings]}
-
-
-def render_json(findings: list[Finding]) -> str:
-    """``--format json``: stable keys, described by ``findings.schema.json``."""
-    return json.dumps(to_document(findings), indent=2, allow_nan=False) + "\n"
-
-
-# Text and Markdown show the strongest evidence; JSON keeps every item for scripts.
-EVIDENCE_SHOWN = 6
-
-
-def render_text(findings: list[Finding]) -> str:
-    """Plain text for a terminal: one block per finding, best first."""
-    if not findings:
-        return "No findings: nothing in the measured variants points at a loss.\n"
-    lines: list[str] = []
-    for i, f in enumerate(findings, 1):
-        tag = "NEEDS DATA" if f.status == "needs_data" else f.severity.upper()
-        lines.append(f"{i}. [{tag}] {f.code}: {f.title}")
-        lines.append(f"   {_numbers(f)}confidence {f.confidence:.0%}")
-        for e in f.evidence[:EVIDENCE_SHOWN]:
-            lines.append(f"   - {e.text}")
-        if len(f.evidence) > EVIDENCE_SHOWN:
-            lines.append(f"   - ... {len(f.evidence) - EVIDENCE_SHOWN} more (all in --format json)")
-        lines.append(f"   Why: {f.explanation}")
-        lines.append(f"   Next: {f.next_step}")
-        if f.yaml_snippet:
-            lines.extend("     " + s for s in f.yaml_snippet.splitlines())
-        lines.append("")
-    return "\n".join(lines)
-
-
-def render_markdown(findings: list[Finding]) -> str:
-    """Markdown (for ``--format md`` and the report page)."""
-    if not findings:
-        return "_No findings: nothing in the measured variants points at a loss._\n"
-    out = ["| # | code | severity | explains | measured gain | finding |", "|---|---|---|---|---|---|"]
-    for i, f in enumerate(findings, 1):
-        sev = "needs data" if f.status == "needs_data" else f.severity
-        ms = f"{f.explained_ms:.4g} ms" if f.explained_ms is not None else ""
-        gain = f"{f.measured_gain:.2f}x" if f.measured_gain is not None else ""
-        out.append(f"| {i} | `{f.code}` | {sev} | {ms} | {gain} | {_md_cell(f.title)} |")
-    out.append("")
-    for i, f in enumerate(findings, 1):
-        out.append(f"### {i}. {f.title} (`{f.code}`)")
-        out.append("")
-        out.append(f"{_numbers(f)}confidence {f.confidence:.0%}.")
-        out.append("")
-        out.extend(f"- {e.text}" for e in f.evidence[:EVIDENCE_SHOWN])
-        if len(f.evidence) > EVIDENCE_SHOWN:
-            out.append(f"- ... {len(f.evidence) - EVIDENCE_SHOWN} more (all in `--format json`)")
-        if f.evidence:
-            out.append("")
-        out.append(f"**Why.** {f.explanation}")
-        out.append("")
-        out.append(f"**Next.** {f.next_step}")
-        if f.yaml_snippet:
-            out.extend(["", "```yaml", f.yaml_snippet, "```"])
-        out.append("")
-    return "\n".join(out)
-
-
-def render(findings: list[Finding], fmt: str = "text") -> str:
-    """Dispatch on ``--format``: ``text``, ``md`` (or ``markdown``) or ``json``."""
-    if fmt == "json":
-        return render_json(findings)
-    if fmt in ("md", "markdown"):
-        return render_markdown(findings)
-    if fmt == "text":
-        return render_text(findings)
-    raise ValueError(f"unknown format '{fmt}'; expected text, md or json")
-
-
-def schema_path() -> Path:
-    """Path of the JSON Schema of :func:`render_json`'s output."""
-    return Path(__file__).with_name("findings.schema.json")
-
-
-def _numbers(f: Finding) -> str:
-    parts = []
-    if f.explained_ms is not None:
-        parts.append(f"explains {f.explained_ms:.4g} ms")
-    if f.measured_gain is not None:
-        parts.append(f"measured gain {f.measured_gain:.2f}x")
-    return "".join(p + ", " for p in parts)
-
-
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|")

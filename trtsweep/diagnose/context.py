@@ -52,6 +52,9 @@ class Finding:
     explained_ms: float | None = None
     measured_gain: float | None = None
     status: str = "found"
+    compared: str | None = None  # the axis the rule compares variants along (left out of evidence labels)
+    # Where ``explained_ms`` was measured (set by ``score``): batch, variant, its time per batch, share.
+    explained_at: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--format json`` form of one finding (see ``findings.schema.json``)."""
@@ -65,6 +68,7 @@ class Finding:
             "next_step": self.next_step,
             "yaml_snippet": self.yaml_snippet,
             "explained_ms": _round(self.explained_ms),
+            "explained_at": _clean(self.explained_at) if self.explained_at else None,
             "measured_gain": _round(self.measured_gain),
             "evidence": [e.to_dict() for e in self.evidence],
         }
@@ -153,6 +157,59 @@ def severity_for_share(share: float) -> str:
 def yaml_axis(axis: str, values: list[Any]) -> str:
     """A ``matrix:`` block of one axis, ready to paste into the sweep YAML."""
     return f"matrix:\n  {axis}: [{', '.join(_yaml_value(v) for v in values)}]"
+
+
+def measured_values(views: list[View], axis: str) -> set[str]:
+    """The values of ``axis`` the sweep measured, as text."""
+    return {_show(v.axes.get(axis)) for v in views if v.axes.get(axis) is not None}
+
+
+def untried(views: list[View], axis: str, candidates: list[Any]) -> list[Any]:
+    """The candidate values of ``axis`` the sweep has not measured yet."""
+    seen = measured_values(views, axis)
+    return [c for c in candidates if _show(c) not in seen]
+
+
+def propose(views: list[View], axis: str, candidates: list[Any], keep: list[Any] | None = None) -> str | None:
+    """A ``matrix:`` snippet adding the ``candidates`` not measured yet (with ``keep`` values for
+    reference), or None when the sweep measured them all: a next step never proposes what was measured."""
+    new = untried(views, axis, candidates)
+    if not new:
+        return None
+    return yaml_axis(axis, [*(keep or []), *new])
+
+
+def levels(items: list[tuple[Any, float]], threshold: float, unit: str = "x") -> str:
+    """Where an effect holds, by level of an axis: ``1.90x at batch 1–4, none at batch 8``.
+
+    ``items`` are (level, gain) pairs, several per level allowed (the best is used); gains below
+    ``threshold`` count as none."""
+    best: dict[Any, float] = {}
+    for level, gain in items:
+        best[level] = max(best.get(level, gain), gain)
+    order = sorted(best, key=lambda x: (x is None, x if isinstance(x, int | float) else str(x)))
+    yes = [lv for lv in order if best[lv] >= threshold]
+    no = [lv for lv in order if best[lv] < threshold]
+    parts = []
+    if yes:
+        lo, hi = min(best[lv] for lv in yes), max(best[lv] for lv in yes)
+        size = f"{hi:.2f}{unit}" if hi / lo < 1.05 else f"{lo:.2f}-{hi:.2f}{unit}"
+        parts.append(f"{size} at batch {_span(yes, order)}")
+    if no:
+        parts.append(("none" if yes else "no gain") + f" at batch {_span(no, order)}")
+    return ", ".join(parts)
+
+
+def _span(values: list[Any], order: list[Any]) -> str:
+    """The levels as runs of neighbours in ``order``: ``1–4`` (three or more in a row), else listed."""
+    runs: list[list[Any]] = []
+    for v in values:
+        if runs and order.index(v) == order.index(runs[-1][-1]) + 1:
+            runs[-1].append(v)
+        else:
+            runs.append([v])
+    return ", ".join(f"{_show(r[0])}–{_show(r[-1])}" if len(r) > 2 else ", ".join(_show(x) for x in r)
+                     for r in runs)
 
 
 def _yaml_value(value: Any) -> str:

@@ -15,6 +15,7 @@ from trtsweep.diagnose.context import (
     Finding,
     View,
     is_reduced,
+    propose,
     severity_for_share,
 )
 from trtsweep.records import LayerRecord
@@ -25,7 +26,6 @@ HOTSPOT_SHARE = 0.10
 UNFUSED_CHAIN_LEN = 3
 UNFUSED_SHARE = 0.05
 LOW_FUSION_RATIO = 1.3  # ONNX nodes per engine layer below this: TensorRT fused almost nothing
-MAX_EVIDENCE = 3
 MAX_LAYERS = 5
 
 # Layer types (or ONNX op names in unfused layer names) that are cheap and normally fused into a neighbour.
@@ -63,9 +63,12 @@ def _names(layers: list[LayerRecord], total: float) -> str:
 
 
 def _finish(items: list[tuple[float, float, Evidence]]) -> tuple[list[Evidence], float, float]:
-    """Evidence of the worst views, and the largest (share, explained ms)."""
+    """Every evidence item (worst first, each with the ms it explains for its variant), and the largest
+    (share, explained ms)."""
     items.sort(key=lambda t: -t[0])
-    return [e for _, _, e in items[:MAX_EVIDENCE]], items[0][0], max(ms for _, ms, _ in items)
+    for _, ms, e in items:
+        e.values["explained_ms"] = ms or None
+    return [e for _, _, e in items], items[0][0], max(ms for _, ms, _ in items)
 
 
 def rule_precision_fallback(ctx: Context) -> list[Finding]:
@@ -85,7 +88,7 @@ def rule_precision_fallback(ctx: Context) -> list[Finding]:
         if share < FALLBACK_SHARE:
             continue
         ref_share = sum(x.time_ms or 0.0 for x in reformats) / total
-        text = (f"{v.label('precision', 'batch')}: {len(full)} of {len(layers)} layers run FP32, "
+        text = (f"{v.variant_id}: {len(full)} of {len(layers)} layers run FP32, "
                 f"{share * 100:.1f} % of layer time (top: {_names(full, total)})")
         if reformats:
             text += f"; {len(reformats)} reformat layers take another {ref_share * 100:.1f} %"
@@ -94,7 +97,7 @@ def rule_precision_fallback(ctx: Context) -> list[Finding]:
             "reformat_share": ref_share, "top_fp32_layers": _layer_list(full, total)})))
     if not items:
         return []
-    evidence, share, ms = _finish(items)
+    evidence, share, _ = _finish(items)
     shown = {e.variant_id for e in evidence}
     soft = sorted({v.precision for v in ctx.views
                    if v.variant_id in shown and v.precision in ("fp16", "bf16")})
@@ -109,7 +112,7 @@ def rule_precision_fallback(ctx: Context) -> list[Finding]:
         "Those layers get none of the reduced-precision gain, and the conversions around them add reformats.",
         "For INT8 place Q/DQ (or calibrate) around the listed layers; for FP16 check they are not pinned to "
         "FP32 (--layerPrecisions/--precisionConstraints) and try letting the builder choose (best).",
-        snippet, evidence, explained_ms=ms)]
+        snippet, evidence)]
 
 
 def rule_reformat_overhead(ctx: Context) -> list[Finding]:
@@ -129,13 +132,13 @@ def rule_reformat_overhead(ctx: Context) -> list[Finding]:
         # The first layer converting a network input means the engine wants another input format.
         inputs_reformatted = inputs_reformatted or bool(layers and _is_reformat(layers[0]))
         items.append((share, ref_ms * scale, Evidence(
-            f"{v.label('precision', 'batch')}: {len(reformats)} reformat layers, {share * 100:.1f} % of "
+            f"{v.variant_id}: {len(reformats)} reformat layers, {share * 100:.1f} % of "
             f"layer time (top: {_names(reformats, total)})", v.variant_id,
             {"reformat_layers": len(reformats), "reformat_share": share,
              "top_reformats": _layer_list(reformats, total)})))
     if not items:
         return []
-    evidence, share, ms = _finish(items)
+    evidence, share, _ = _finish(items)
     step = ("Reformats between layers come from neighbours running in different precisions or formats: "
             "fix the precision fallback first.")
     snippet = None
@@ -147,7 +150,7 @@ def rule_reformat_overhead(ctx: Context) -> list[Finding]:
         "reformat_overhead", severity_for_share(share), 0.75,
         f"Reformat layers take {share * 100:.0f} % of GPU time",
         "TensorRT inserts reformat layers to convert tensors between layouts and precisions; they do no "
-        "useful work.", step, snippet, evidence, explained_ms=ms)]
+        "useful work.", step, snippet, evidence)]
 
 
 def rule_layer_hotspot(ctx: Context) -> list[Finding]:
@@ -163,18 +166,24 @@ def rule_layer_hotspot(ctx: Context) -> list[Finding]:
             continue
         top = max((x.time_ms or 0.0) / total for x in hot)
         items.append((top, max(x.time_ms or 0.0 for x in hot) * scale, Evidence(
-            f"{v.label('precision', 'batch')}: {_names(hot, total)} of layer time", v.variant_id,
+            f"{v.variant_id}: {_names(hot, total)} of layer time", v.variant_id,
             {"hot_layers": _layer_list(hot, total)})))
     if not items:
         return []
-    evidence, share, ms = _finish(items)
+    evidence, share, _ = _finish(items)
+    for e in evidence:
+        # A hot layer is where the time goes, not time a fix removes: the finding is not sized in ms.
+        e.values["explained_ms"] = None
+    top_names = [x for x in evidence[0].values["hot_layers"]  # type: ignore[attr-defined]
+                 if abs(float(x["share"]) - share) < 0.005]
+    title = (f"One layer takes {share * 100:.0f} % of GPU time" if len(top_names) == 1 else
+             f"{len(top_names)} layers take {share * 100:.0f} % of GPU time each")
     return [Finding(
-        "layer_hotspot", "medium" if share >= 0.25 else "low", 0.6,
-        f"One layer takes {share * 100:.0f} % of GPU time",
+        "layer_hotspot", "medium" if share >= 0.25 else "low", 0.6, title,
         "A single layer dominates the engine. If it is the model's main work this is expected; if it is "
         "an FP32 layer, an unfused op or a plugin, it is where a faster kernel pays most.",
         "Check that layer's precision and tactic in the layer info; try a higher builder optimization level.",
-        "matrix:\n  builder_optimization_level: [3, 5]", evidence, explained_ms=ms, )]
+        propose(ctx.views, "builder_optimization_level", [5], keep=[3]), evidence)]
 
 
 def _single_cheap(layer: LayerRecord) -> bool:
@@ -217,7 +226,7 @@ def rule_unfused_layers(ctx: Context) -> list[Finding]:
         if not (chains and (share >= UNFUSED_SHARE or not timed)) and not low_ratio:
             continue
         longest = sorted(chains, key=lambda c: -sum(x.time_ms or 0.0 for x in c) - len(c) * 1e-9)[:3]
-        text = f"{v.label('precision', 'batch')}: {len(layers)} engine layers"
+        text = f"{v.variant_id}: {len(layers)} engine layers"
         if ratio is not None:
             text += f" for {nodes} ONNX nodes ({ratio:.2f} nodes per layer)"
         if chains:
@@ -230,7 +239,7 @@ def rule_unfused_layers(ctx: Context) -> list[Finding]:
                           "unfused_chains": [[x.name for x in c] for c in longest], "chain_share": share})))
     if not items:
         return []
-    evidence, share, ms = _finish(items)
+    evidence, share, _ = _finish(items)
     return [Finding(
         "unfused_layers", severity_for_share(share) if share > 0 else "low", 0.6,
         "Chains of cheap ops were not fused",
@@ -240,4 +249,4 @@ def rule_unfused_layers(ctx: Context) -> list[Finding]:
         "tensors used by several consumers.",
         "Run `trtsweep inspect MODEL.onnx` for the ops that block fusion; fold constants and simplify the "
         "model (polygraphy surgeon sanitize --fold-constants), and try a higher optimization level.",
-        "matrix:\n  builder_optimization_level: [3, 5]", evidence, explained_ms=ms or None)]
+        propose(ctx.views, "builder_optimization_level", [5], keep=[3]), evidence)]

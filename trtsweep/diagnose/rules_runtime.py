@@ -6,7 +6,7 @@ warning trtexec printed, and also fires on records (imported, 7.x) where trtexec
 
 from __future__ import annotations
 
-from trtsweep.diagnose.context import Context, Evidence, Finding, pairs, severity_for_share, yaml_axis
+from trtsweep.diagnose.context import Context, Evidence, Finding, pairs, propose, severity_for_share, untried
 from trtsweep.versions import at_least, parse_version
 
 ENQUEUE_RATIO = 0.8  # trtexec: median enqueue > 0.8 x median GPU compute
@@ -37,22 +37,22 @@ def _ms(value: float) -> str:
 
 
 def _worst(items: list[tuple[float, Evidence]]) -> list[Evidence]:
-    return [e for _, e in sorted(items, key=lambda t: -t[0])[:MAX_EVIDENCE]]
+    """Every evidence item, worst first (renderers show the first few, JSON keeps them all)."""
+    return [e for _, e in sorted(items, key=lambda t: -t[0])]
 
 
 def _graph_gain(ctx: Context) -> float | None:
     gains = []
     for a, b in pairs(ctx.views, "cuda_graph"):
         off, on = (a, b) if a.axes.get("cuda_graph") is False else (b, a)
-        if off.axes.get("cuda_graph") is False and off.ms_per_batch and on.ms_per_batch:
-            gains.append(off.ms_per_batch / on.ms_per_batch)
+        if off.axes.get("cuda_graph") is False and off.time_per_batch_ms and on.time_per_batch_ms:
+            gains.append(off.time_per_batch_ms / on.time_per_batch_ms)
     return max(gains) if gains else None
 
 
 def rule_enqueue_bound(ctx: Context) -> list[Finding]:
     """``enqueue_bound``: median enqueue above 0.8 x median GPU compute, or trtexec's own warning."""
     items: list[tuple[float, Evidence]] = []
-    worst_extra = 0.0
     graphs_on = True
     for v in ctx.views:
         ratio = v.enqueue / v.gpu if v.enqueue is not None and v.gpu else None
@@ -61,31 +61,35 @@ def rule_enqueue_bound(ctx: Context) -> list[Finding]:
             continue
         graphs_on = graphs_on and v.axes.get("cuda_graph") is True
         extra = max((v.enqueue or 0) - (v.gpu or 0), 0.0)
-        worst_extra = max(worst_extra, extra)
-        text = (f"{v.label('precision', 'batch', 'cuda_graph')}: enqueue median {_ms(v.enqueue or 0)}, "
-                f"GPU compute median {_ms(v.gpu or 0)}"
+        text = (f"{v.variant_id}: enqueue median {_ms(v.enqueue or 0)}, GPU compute median {_ms(v.gpu or 0)}"
                 + (f" ({ratio:.2f}x, limit {ENQUEUE_RATIO})" if ratio else "")
                 + ("; trtexec warned" if warned else ""))
         items.append((ratio or 1.0, Evidence(text, v.variant_id, {
-            "enqueue_ms": v.enqueue, "gpu_compute_ms": v.gpu, "ratio": ratio, "trtexec_warning": warned})))
+            "enqueue_ms": v.enqueue, "gpu_compute_ms": v.gpu, "ratio": ratio, "trtexec_warning": warned,
+            "explained_ms": extra or None})))
     if not items:
         return []
     gain = _graph_gain(ctx)
     if graphs_on:
         step = ("CUDA graphs are already on: cut host work per inference (spin-wait, fewer inputs/outputs "
                 "to bind), or give the GPU more work per launch (larger batch).")
-        snippet = yaml_axis("spin_wait", [False, True])
     else:
         step = "Capture the enqueue in a CUDA graph and busy-wait for completion." + (
             f" The sweep measured CUDA graphs at {gain:.2f}x." if gain else "")
-        snippet = yaml_axis("cuda_graph", [False, True]) + "\n  spin_wait: [false, true]"
-    top = max(r for r, _ in items)
+    snippet = _untried_switches(ctx)
+    # Relative: the time enqueue exceeds GPU compute by, as a share of the batch (a 1 % excess is low).
+    top = max(((e.values.get("explained_ms") or 0.0) / (v.time_per_batch_ms or 1.0))
+              for (_, e), v in zip(items, [_view(ctx, e.variant_id) for _, e in items], strict=True))
     return [Finding(
-        "enqueue_bound", "high" if top >= 1.0 else "medium", 0.8,
+        "enqueue_bound", severity_for_share(top), 0.8,
         "Throughput bound by enqueue time, not GPU compute",
         "Launching the work on the host takes about as long as the GPU needs to run it, so the GPU waits "
         "for the host between inferences (trtexec's own check: enqueue median above 0.8 x GPU compute).",
-        step, snippet, _worst(items), explained_ms=worst_extra or None, measured_gain=gain)]
+        step, snippet, _worst(items), measured_gain=gain)]
+
+
+def _view(ctx: Context, variant_id: str | None):  # noqa: ANN202 - a View
+    return next(v for v in ctx.views if v.variant_id == variant_id)
 
 
 def rule_transfer_bound(ctx: Context) -> list[Finding]:
@@ -103,23 +107,24 @@ def rule_transfer_bound(ctx: Context) -> list[Finding]:
         if transfer > worst[0]:
             worst = (transfer, share)
         items.append((share, Evidence(
-            f"{v.label('precision', 'batch')}: H2D {_ms(v.h2d or 0)} + D2H {_ms(v.d2h or 0)} = "
+            f"{v.variant_id}: H2D {_ms(v.h2d or 0)} + D2H {_ms(v.d2h or 0)} = "
             f"{share * 100:.0f} % of latency {_ms(v.latency)}" + ("; trtexec warned" if warned else ""),
             v.variant_id, {"h2d_ms": v.h2d, "d2h_ms": v.d2h, "latency_ms": v.latency, "share": share,
-                           "trtexec_warnings": sorted(warned)})))
+                           "trtexec_warnings": sorted(warned), "explained_ms": transfer or None})))
     if not items:
         return []
     gain = None
     for a, b in pairs(ctx.views, "data_transfers"):
         on, off = (a, b) if a.axes.get("data_transfers") is True else (b, a)
-        if on.axes.get("data_transfers") is True and on.ms_per_batch and off.ms_per_batch:
-            g = on.ms_per_batch / off.ms_per_batch
+        if on.axes.get("data_transfers") is True and on.time_per_batch_ms and off.time_per_batch_ms:
+            g = on.time_per_batch_ms / off.time_per_batch_ms
             gain = max(gain or 0.0, g)
             items.append((0.0, Evidence(
-                f"without transfers {off.variant_id} takes {_ms(off.ms_per_batch)} vs {_ms(on.ms_per_batch)} "
-                f"with them ({g:.2f}x): the bound the copies set", off.variant_id,
-                {"ms_with": on.ms_per_batch, "ms_without": off.ms_per_batch, "with_variant": on.variant_id})))
-    snippet = None if gain else yaml_axis("data_transfers", [True, False])
+                f"without transfers {off.variant_id} takes {_ms(off.time_per_batch_ms)} vs "
+                f"{_ms(on.time_per_batch_ms)} with them ({g:.2f}x): the bound the copies set", off.variant_id,
+                {"ms_with": on.time_per_batch_ms, "ms_without": off.time_per_batch_ms,
+                 "with_variant": on.variant_id})))
+    snippet = None if gain else propose(ctx.views, "data_transfers", [False], keep=[True])
     return [Finding(
         "transfer_bound", severity_for_share(worst[1]), 0.8,
         "Host<->device copies take a large share of the latency",
@@ -128,7 +133,7 @@ def rule_transfer_bound(ctx: Context) -> list[Finding]:
         "In the application use pinned (page-locked) host buffers, overlap copies with compute on separate "
         "streams, keep data on the GPU between stages, or send FP16/INT8 inputs to halve the bytes."
         + ("" if gain else " Measure the bound with a no-transfers variant."),
-        snippet, _worst(items), explained_ms=worst[0] or None, measured_gain=gain)]
+        snippet, _worst(items), measured_gain=gain)]
 
 
 def rule_host_overhead(ctx: Context) -> list[Finding]:
@@ -141,22 +146,24 @@ def rule_host_overhead(ctx: Context) -> list[Finding]:
             continue  # with several streams in flight per-inference figures overlap and do not add up
         transfers = (v.h2d or 0.0) + (v.d2h or 0.0)
         gap = max(v.latency - v.gpu - transfers, 0.0)
-        wall = 1000.0 / v.qps if v.qps else None
+        # Wall time per batch from batches/s (an implicit-batch engine's qps counts samples, not batches).
+        wall = 1000.0 / v.batches_per_s if v.batches_per_s else None
         idle = max(wall - v.latency, 0.0) if wall else 0.0
         overhead = gap + idle
         base = wall or v.latency
-        share = overhead / base if base else 0.0
+        share = overhead / base if base else 0.0  # relative: 8 ms of a 2.7 s batch is nothing
         if share < HOST_SHARE:
             continue
         if overhead > worst[0]:
             worst = (overhead, share)
-        text = (f"{v.label('precision', 'batch', 'cuda_graph')}: latency {_ms(v.latency)} - GPU compute "
+        text = (f"{v.variant_id}: latency {_ms(v.latency)} - GPU compute "
                 f"{_ms(v.gpu)} = {_ms(v.latency - v.gpu)} ({_ms(transfers)} of it copies)")
         if wall:
-            text += f"; wall time per inference {_ms(wall)} (1000 / {v.qps:.5g} qps), idle {_ms(idle)}"
+            text += (f"; wall time per batch {_ms(wall)} (1000 / {v.batches_per_s:.5g} batches/s), "
+                     f"idle {_ms(idle)}")
         items.append((share, Evidence(text, v.variant_id, {
             "latency_ms": v.latency, "gpu_compute_ms": v.gpu, "transfer_ms": transfers,
-            "wall_ms_per_inference": wall, "overhead_ms": overhead, "share": share})))
+            "wall_ms_per_batch": wall, "overhead_ms": overhead, "share": share, "explained_ms": overhead})))
     if not items:
         return []
     return [Finding(
@@ -165,9 +172,14 @@ def rule_host_overhead(ctx: Context) -> list[Finding]:
         "Time that is neither GPU compute nor a copy is host work: launching, synchronising, the "
         "benchmark loop. It does not shrink with a faster engine.",
         "Try CUDA graphs and spin-wait; in the application avoid a synchronisation per call and reuse "
-        "buffers and execution contexts.",
-        yaml_axis("cuda_graph", [False, True]) + "\n  spin_wait: [false, true]", _worst(items),
-        explained_ms=worst[0] or None)]
+        "buffers and execution contexts.", _untried_switches(ctx), _worst(items))]
+
+
+def _untried_switches(ctx: Context) -> str | None:
+    """A snippet turning on CUDA graphs and spin-wait where the sweep has not measured them on."""
+    lines = [f"  {axis}: [false, true]" for axis in ("cuda_graph", "spin_wait")
+             if untried(ctx.views, axis, [True])]
+    return "matrix:\n" + "\n".join(lines) if lines else None
 
 
 def rule_unstable_measurement(ctx: Context) -> list[Finding]:
@@ -183,8 +195,8 @@ def rule_unstable_measurement(ctx: Context) -> list[Finding]:
         if "unstable_gpu_compute" in v.warnings and not reasons:
             reasons.append("trtexec warned that GPU compute time is unstable")
         spread = None
-        if len(v.repeat_ms) >= 2 and v.ms_per_batch:
-            spread = (max(v.repeat_ms) - min(v.repeat_ms)) / v.ms_per_batch
+        if len(v.repeat_ms) >= 2 and v.time_per_batch_ms:
+            spread = (max(v.repeat_ms) - min(v.repeat_ms)) / v.time_per_batch_ms
             values.update({"repeat_ms": v.repeat_ms, "repeat_spread": spread})
             if spread > REPEAT_SPREAD:
                 times = ", ".join(f"{t:.4g}" for t in v.repeat_ms)

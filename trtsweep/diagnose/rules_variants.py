@@ -1,9 +1,12 @@
 """Diagnosis rules that compare variants of the sweep: precision, shapes, batch, streams, CUDA graphs.
 
-Each rule is a pure function ``Context -> list[Finding]``: it fires only on the numbers it cites, and
-when the sweep lacks the variants to decide it returns a ``needs_data`` finding naming the axis to add.
-Per-variant runtime rules (enqueue, transfers, host, stability, failures) are in
-:mod:`diagnose_runtime`; layer rules in :mod:`diagnose_layers`.
+Each rule is a pure function ``Context -> list[Finding]``: it fires only on the numbers it cites, its
+evidence covers every pair of variants it compares (at every batch, so a finding says where an effect
+holds and where not), and each evidence item carries the ms it accounts for for its own variant
+(``values["explained_ms"]``; ``score`` turns that into the finding's size on one basis). When the sweep
+lacks the variants to decide, a rule returns a ``needs_data`` finding naming the axis to add; a next step
+never proposes an axis value the sweep already measured. Per-variant runtime rules are in
+:mod:`rules_runtime`, layer rules in :mod:`rules_layers`.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from trtsweep.diagnose.context import (
     View,
     comparable_key,
     is_reduced,
+    levels,
     pairs,
-    severity_for_share,
+    propose,
     yaml_axis,
 )
 
@@ -28,6 +32,7 @@ CUDA_GRAPH_MIN_GAIN = 1.03
 STREAMS_MIN_GAIN = 1.10
 # Samples/s must grow by at least this factor per doubling of the batch, else the GPU is saturated.
 SATURATION_GAIN_PER_DOUBLING = 1.15
+REDUCED_CANDIDATES = ["fp16", "int8"]
 
 
 def _by_batch(views: list[View]) -> dict[tuple[str | None, int | None], list[View]]:
@@ -37,9 +42,16 @@ def _by_batch(views: list[View]) -> dict[tuple[str | None, int | None], list[Vie
     return groups
 
 
-def _ms(value: float) -> str:
-    return f"{value:.4g} ms"
+def _sorted_groups(views: list[View]) -> list[tuple[tuple[str | None, int | None], list[View]]]:
+    return sorted(_by_batch(views).items(), key=lambda kv: (str(kv[0][0]), kv[0][1] or 0))
 
+
+def _ms(value: float | None) -> str:
+    return f"{value or 0:.4g} ms"
+
+
+def _basis(view: View) -> str:
+    return " (throughput basis)" if view.time_basis == "throughput" else ""
 
 
 def timed_pairs(ctx: Context, axis: str, slow: Callable[[View], bool],
@@ -48,8 +60,8 @@ def timed_pairs(ctx: Context, axis: str, slow: Callable[[View], bool],
     sides are told apart by the two predicates, and pairs without a time per batch on both are dropped."""
     for a, b in pairs(ctx.views, axis):
         first, second = (a, b) if slow(a) else (b, a)
-        if slow(first) and fast(second) and first.ms_per_batch and second.ms_per_batch:
-            yield first, second, first.ms_per_batch / second.ms_per_batch
+        if slow(first) and fast(second) and first.time_per_batch_ms and second.time_per_batch_ms:
+            yield first, second, first.time_per_batch_ms / second.time_per_batch_ms
 
 
 def rule_fp32_only(ctx: Context) -> list[Finding]:
@@ -60,27 +72,28 @@ def rule_fp32_only(ctx: Context) -> list[Finding]:
     if not known:
         return [Finding(
             "fp32_only", "info", 1.0, "Precision of the measured variants is unknown",
-            "The records do not say which precision the engines were built with, so whether a reduced "
-            "precision would help cannot be judged.",
+            "The records do not say which precision the engines were built with (a loaded engine's log "
+            "does not, and no layer information was exported), so whether a reduced precision would help "
+            "cannot be judged.",
             "Sweep the precision explicitly.", yaml_axis("precision", ["fp32", "fp16"]),
             status="needs_data")]
     reduced = [v for v in known if is_reduced(v.precision)]
     unknown = [v for v in ctx.views if not v.precision]
     evidence: list[Evidence] = []
     if not reduced:
-        for (_, batch), group in sorted(_by_batch(known).items(), key=lambda kv: str(kv[0])):
-            best = min(group, key=lambda v: v.ms_per_batch or float("inf"))
+        for (_, batch), group in _sorted_groups(known):
+            best = min(group, key=lambda v: v.time_per_batch_ms or float("inf"))
             where = f"batch {batch}" if batch is not None else "batch not recorded"
             evidence.append(Evidence(
                 f"{where}: every variant of known precision is {best.precision}; fastest "
-                f"{best.variant_id} takes {_ms(best.ms_per_batch or 0)} per batch",
+                f"{best.variant_id} takes {_ms(best.time_per_batch_ms)} per batch{_basis(best)}",
                 best.variant_id,
-                {"batch": batch, "precision": best.precision, "ms_per_batch": best.ms_per_batch}))
+                {"batch": batch, "precision": best.precision, "ms_per_batch": best.time_per_batch_ms}))
         if unknown:
             # A log of a loaded engine does not say how the engine was built: it may be reduced precision.
             evidence.append(Evidence(
-                f"{len(unknown)} measured variant(s) of unknown precision (e.g. an engine loaded from a "
-                f"file): {', '.join(v.variant_id for v in unknown[:4])}", unknown[0].variant_id,
+                f"{len(unknown)} measured variant(s) of unknown precision (a loaded engine without layer "
+                f"information): {', '.join(v.variant_id for v in unknown[:4])}", None,
                 {"unknown_precision": [v.variant_id for v in unknown]}))
         return [Finding(
             "fp32_only", "high" if not unknown else "medium", 0.85 if not unknown else 0.5,
@@ -90,22 +103,21 @@ def rule_fp32_only(ctx: Context) -> list[Finding]:
             "with calibration or Q/DQ) kernels usually run several times faster than FP32, and halve the "
             "memory traffic; the sweep cannot say how much until a reduced-precision variant is measured.",
             "Add a reduced-precision build to the sweep and check accuracy against FP32.",
-            yaml_axis("precision", ["fp32", "fp16"]), evidence)]
+            propose(ctx.views, "precision", ["fp16"], keep=["fp32"]), evidence)]
     gains = []
-    for (_, batch), group in sorted(_by_batch(known).items(), key=lambda kv: str(kv[0])):
-        best = min(group, key=lambda v: v.ms_per_batch or float("inf"))
+    for (_, batch), group in _sorted_groups(known):
+        best = min(group, key=lambda v: v.time_per_batch_ms or float("inf"))
         red = [v for v in group if is_reduced(v.precision)]
         if best.precision in FULL_PRECISIONS and red:
-            best_red = min(red, key=lambda v: v.ms_per_batch or float("inf"))
-            gain = (best.ms_per_batch or 0) / (best_red.ms_per_batch or 1)
+            best_red = min(red, key=lambda v: v.time_per_batch_ms or float("inf"))
+            gain = (best.time_per_batch_ms or 0) / (best_red.time_per_batch_ms or 1)
             gains.append(gain)
             evidence.append(Evidence(
                 f"batch {batch}: fastest is {best.precision} {best.variant_id} "
-                f"({_ms(best.ms_per_batch or 0)}); "
-                f"best reduced precision {best_red.precision} {best_red.variant_id} takes "
-                f"{_ms(best_red.ms_per_batch or 0)}",
-                best.variant_id, {"batch": batch, "fp32_ms": best.ms_per_batch, "reduced_variant":
-                                  best_red.variant_id, "reduced_ms": best_red.ms_per_batch}))
+                f"({_ms(best.time_per_batch_ms)}); best reduced precision {best_red.precision} "
+                f"{best_red.variant_id} takes {_ms(best_red.time_per_batch_ms)}",
+                best.variant_id, {"batch": batch, "fp32_ms": best.time_per_batch_ms, "reduced_variant":
+                                  best_red.variant_id, "reduced_ms": best_red.time_per_batch_ms}))
     if not evidence:
         return []
     return [Finding(
@@ -120,59 +132,62 @@ def rule_fp32_only(ctx: Context) -> list[Finding]:
 
 
 def rule_precision_gain(ctx: Context) -> list[Finding]:
-    """``precision_gain``: the measured speedup of reduced precision over FP32 at otherwise equal settings."""
+    """``precision_gain``: the measured speedup of reduced precision over FP32 at otherwise equal settings.
+
+    Each pair is evidence about its FP32 side: the time that side would save in reduced precision."""
     evidence: list[Evidence] = []
-    best: tuple[float, float] | None = None  # (saved ms, gain)
+    gains: list[tuple[int | None, float]] = []
     for full, red, gain in timed_pairs(ctx, "precision", lambda v: v.precision in FULL_PRECISIONS,
                                        lambda v: is_reduced(v.precision)):
+        gains.append((red.batch, gain))
         if gain < MIN_GAIN:
             continue
-        saved = full.ms_per_batch - red.ms_per_batch
+        saved = (full.time_per_batch_ms or 0) - (red.time_per_batch_ms or 0)
         evidence.append(Evidence(
-            f"batch {red.batch}: {red.precision} {red.variant_id} {_ms(red.ms_per_batch)} vs "
-            f"{full.precision} {full.variant_id} {_ms(full.ms_per_batch)}: {gain:.2f}x",
-            red.variant_id, {"batch": red.batch, "precision": red.precision, "ms": red.ms_per_batch,
-                             "fp32_variant": full.variant_id, "fp32_ms": full.ms_per_batch, "gain": gain}))
-        if best is None or gain > best[1]:
-            best = (saved, gain)
-    if not evidence or best is None:
+            f"batch {red.batch}: {full.precision} {full.variant_id} {_ms(full.time_per_batch_ms)} -> "
+            f"{red.precision} {red.variant_id} {_ms(red.time_per_batch_ms)}: {gain:.2f}x",
+            full.variant_id, {"batch": red.batch, "precision": red.precision,
+                              "fp32_ms": full.time_per_batch_ms, "reduced_variant": red.variant_id,
+                              "reduced_ms": red.time_per_batch_ms, "gain": gain, "explained_ms": saved}))
+    if not evidence:
         return []
+    top = max(g for _, g in gains)
     return [Finding(
-        "precision_gain", "info", 0.9, f"Reduced precision measured up to {best[1]:.2f}x faster than FP32",
+        "precision_gain", "info", 0.9,
+        f"Reduced precision measured faster than FP32: {levels(gains, MIN_GAIN)}",
         "The sweep holds FP32 and reduced-precision engines with otherwise equal settings; this is the "
         "measured gain, not an estimate. Check accuracy before adopting it.",
         "Deploy the reduced-precision engine if its accuracy is acceptable.", None, evidence,
-        explained_ms=best[0], measured_gain=best[1])]
+        measured_gain=top, compared="precision")]
 
 
 def rule_dynamic_shape_penalty(ctx: Context) -> list[Finding]:
     """``dynamic_shape_penalty``: a dynamic-shape engine slower than the static one at the same shape."""
     evidence: list[Evidence] = []
-    worst: tuple[float, float, float] | None = None  # (extra ms, gain, share)
-    compared = False
+    gains: list[tuple[int | None, float]] = []
     for dyn, static, gain in timed_pairs(ctx, "shapes", lambda v: v.axes.get("shapes") == "dynamic",
                                          lambda v: v.axes.get("shapes") == "static"):
-        compared = True
+        gains.append((dyn.batch, gain))
         if gain < MIN_GAIN:
             continue
-        extra = dyn.ms_per_batch - static.ms_per_batch
+        extra = (dyn.time_per_batch_ms or 0) - (static.time_per_batch_ms or 0)
         evidence.append(Evidence(
-            f"batch {dyn.batch}: dynamic {dyn.variant_id} {_ms(dyn.ms_per_batch)} vs static "
-            f"{static.variant_id} {_ms(static.ms_per_batch)} (+{(gain - 1) * 100:.0f} %)",
-            dyn.variant_id, {"batch": dyn.batch, "dynamic_ms": dyn.ms_per_batch,
-                             "static_variant": static.variant_id, "static_ms": static.ms_per_batch}))
-        if worst is None or extra > worst[0]:
-            worst = (extra, gain, extra / dyn.ms_per_batch)
-    if worst is not None:
+            f"batch {dyn.batch}: dynamic {dyn.variant_id} {_ms(dyn.time_per_batch_ms)} vs static "
+            f"{static.variant_id} {_ms(static.time_per_batch_ms)} (+{(gain - 1) * 100:.0f} %)",
+            dyn.variant_id, {"batch": dyn.batch, "dynamic_ms": dyn.time_per_batch_ms,
+                             "static_variant": static.variant_id, "static_ms": static.time_per_batch_ms,
+                             "explained_ms": extra}))
+    if evidence:
+        worst = max(g for _, g in gains)
         return [Finding(
-            "dynamic_shape_penalty", severity_for_share(worst[2]), 0.85,
-            f"Dynamic-shape engine up to {worst[1]:.2f}x slower than the static one",
+            "dynamic_shape_penalty", "medium", 0.85,
+            f"Dynamic-shape engines slower than static ones: {levels(gains, MIN_GAIN)}",
             "TensorRT picks kernels for the optimization profile's opt shape; at other shapes of a dynamic "
             "profile they can be slower, and shape-dependent work is done at run time.",
             "Build static engines for the shapes you serve, or one profile per serving shape with "
-            "opt equal to it.", yaml_axis("shapes", ["static"]), evidence,
-            explained_ms=worst[0], measured_gain=worst[1])]
-    if not compared and any(v.axes.get("shapes") == "dynamic" for v in ctx.views):
+            "opt equal to it.", propose(ctx.views, "shapes", ["static"]), evidence,
+            measured_gain=worst, compared="shapes")]
+    if not gains and any(v.axes.get("shapes") == "dynamic" for v in ctx.views):
         return [Finding(
             "dynamic_shape_penalty", "info", 1.0, "Dynamic-shape penalty not measured",
             "The sweep runs dynamic-shape engines but no static engine at the same shape to compare with.",
@@ -186,22 +201,19 @@ def rule_batch_saturation(ctx: Context) -> list[Finding]:
     against a baseline that scales better."""
     groups: dict[str, list[View]] = {}
     for v in ctx.views:
-        if v.batch and v.ms_per_batch:
+        if v.batch and v.time_per_batch_ms:
             groups.setdefault(comparable_key(v, "batch"), []).append(v)
     evidence: list[Evidence] = []
-    explained: float | None = None
-    fastest_hi: float | None = None
-    seen: set[str] = set()
     shrinking = False
     for group in groups.values():
         group.sort(key=lambda v: v.batch or 0)
-        pairs = list(zip(group, group[1:], strict=False))
+        steps = list(zip(group, group[1:], strict=False))
         # External baselines often give two batches only (e.g. 1 and 8): compare those two directly too,
         # or a speedup that shrinks between them is never seen from adjacent batches alone.
         with_base = [v for v in group if ctx.baseline_ms(v)]
-        if len(with_base) >= 2 and (with_base[0], with_base[-1]) not in pairs:
-            pairs.append((with_base[0], with_base[-1]))
-        for lo, hi in pairs:
+        if len(with_base) >= 2 and (with_base[0], with_base[-1]) not in steps:
+            steps.append((with_base[0], with_base[-1]))
+        for lo, hi in steps:
             if lo.batch == hi.batch or not lo.per_sample_ms or not hi.per_sample_ms:
                 continue
             factor = (hi.batch or 1) / (lo.batch or 1)
@@ -209,40 +221,41 @@ def rule_batch_saturation(ctx: Context) -> list[Finding]:
             per_doubling = gain ** (1.0 / _log2(factor))
             if per_doubling >= SATURATION_GAIN_PER_DOUBLING:
                 continue
-            values = {"batch_from": lo.batch, "batch_to": hi.batch, "ms_from": lo.ms_per_batch,
-                      "ms_to": hi.ms_per_batch, "samples_per_s_from": 1000.0 / lo.per_sample_ms,
-                      "samples_per_s_to": 1000.0 / hi.per_sample_ms, "scaling_efficiency": gain / factor,
-                      "from_variant": lo.variant_id}
-            text = (f"batch {lo.batch} -> {hi.batch} ({factor:g}x): {_ms(lo.ms_per_batch or 0)} -> "
-                    f"{_ms(hi.ms_per_batch or 0)} per batch, {1000 / lo.per_sample_ms:.4g} -> "
+            values: dict[str, object] = {
+                "batch_from": lo.batch, "batch_to": hi.batch, "ms_from": lo.time_per_batch_ms,
+                "ms_to": hi.time_per_batch_ms, "samples_per_s_from": 1000.0 / lo.per_sample_ms,
+                "samples_per_s_to": 1000.0 / hi.per_sample_ms, "scaling_efficiency": gain / factor,
+                "from_variant": lo.variant_id}
+            text = (f"batch {lo.batch} -> {hi.batch} ({factor:g}x): {_ms(lo.time_per_batch_ms)} -> "
+                    f"{_ms(hi.time_per_batch_ms)} per batch, {1000 / lo.per_sample_ms:.4g} -> "
                     f"{1000 / hi.per_sample_ms:.4g} samples/s ({gain:.2f}x, scaling efficiency "
                     f"{gain / factor * 100:.0f} %)")
             base_lo, base_hi = ctx.baseline_ms(lo), ctx.baseline_ms(hi)
             if base_lo and base_hi:
-                s_lo, s_hi = base_lo[0] / (lo.ms_per_batch or 1), base_hi[0] / (hi.ms_per_batch or 1)
+                s_lo = base_lo[0] / (lo.time_per_batch_ms or 1)
+                s_hi = base_hi[0] / (hi.time_per_batch_ms or 1)
                 values.update({"speedup_from": s_lo, "speedup_to": s_hi,
                                "baseline_ms_from": base_lo[0], "baseline_ms_to": base_hi[0]})
-                text += f"; speedup vs baseline {s_lo:.2f}x -> {s_hi:.2f}x"
+                text += f"; speedup {s_lo:.2f}x -> {s_hi:.2f}x"
                 if s_hi < s_lo * 0.95:
                     shrinking = True
                     # What the larger batch would take if TensorRT scaled like the baseline does.
-                    scaled = (lo.ms_per_batch or 0) * base_hi[0] / base_lo[0]
-                    extra = (hi.ms_per_batch or 0) - scaled
+                    scaled = (lo.time_per_batch_ms or 0) * base_hi[0] / base_lo[0]
+                    extra = max((hi.time_per_batch_ms or 0) - scaled, 0.0)
                     values["ms_if_scaled_like_baseline"] = scaled
-                    values["explained_ms"] = max(extra, 0.0)
+                    values["explained_ms"] = extra
                     text += (f" (scaling like the baseline would give {_ms(scaled)} at batch {hi.batch}, "
-                             f"{_ms(max(extra, 0))} less)")
-                    # The time explained is judged on the fastest configuration at the larger batch, the
-                    # one the speedup shortfall is measured on, so the two findings speak of one gap.
-                    if extra > 0 and (fastest_hi is None or (hi.ms_per_batch or 0) < fastest_hi):
-                        fastest_hi, explained = hi.ms_per_batch or 0, extra
-            if text in seen:  # variants differing only in axes that do not change the numbers
-                continue
-            seen.add(text)
+                             f"{_ms(extra)} less)")
             evidence.append(Evidence(text, hi.variant_id, values))
     # Pairs that show the speedup shrinking against the baseline first: they are the point.
     evidence.sort(key=lambda e: "speedup_to" not in e.values)
     if evidence:
+        snippet = propose(ctx.views, "precision", REDUCED_CANDIDATES, keep=["fp32"])
+        step = ("Measure reduced precision at the large batch (it cuts per-sample work) and pick the batch "
+                "where samples/s level off." if snippet else
+                "Reduced precision is already measured (see precision_gain): cut per-sample work further "
+                "(INT8 with calibration or Q/DQ, better fusion), and serve at the batch where samples/s "
+                "level off.")
         return [Finding(
             "batch_saturation", "high" if shrinking else "medium", 0.8,
             "Throughput per sample stops growing with the batch" + (
@@ -253,9 +266,7 @@ def rule_batch_saturation(ctx: Context) -> list[Finding]:
                "large batches per-sample GPU work, not overhead, dominates, and only cheaper kernels "
                "(reduced precision, better fusion) bring it down." if shrinking else
                "Beyond this point use a smaller batch for latency, or cut the per-sample work."),
-            "Measure reduced precision at the large batch (it cuts per-sample work) and pick the batch "
-            "where samples/s level off.",
-            yaml_axis("precision", ["fp32", "fp16"]), evidence, explained_ms=explained)]
+            step, snippet, evidence, compared="batch")]
     batches = {v.batch for v in ctx.views if v.batch}
     base_batches = set(ctx.baseline.latency_ms) if ctx.baseline else set()
     if ctx.views and len(batches) < 2 and len(base_batches) >= 2:
@@ -267,79 +278,94 @@ def rule_batch_saturation(ctx: Context) -> list[Finding]:
     return []
 
 
-def rule_streams_no_gain(ctx: Context) -> list[Finding]:
-    """``streams_no_gain``: more inference streams, same throughput: the GPU is already saturated."""
+def rule_streams(ctx: Context) -> list[Finding]:
+    """``streams_no_gain`` / ``streams_gain``: samples/s with more inference streams, at every batch.
+
+    Where more streams gain nothing the GPU is already busy with one; where they gain, one stream leaves
+    it idle. A finding that holds at some batches only says which."""
+    gains: list[tuple[int | None, float]] = []
     evidence: list[Evidence] = []
-    gains = []
     for a, b in pairs(ctx.views, "streams"):
         lo, hi = (a, b) if a.streams < b.streams else (b, a)
-        if not lo.qps or not hi.qps:
+        if not lo.samples_per_s or not hi.samples_per_s:
             continue
-        gain = hi.qps / lo.qps
-        if gain >= STREAMS_MIN_GAIN:
-            continue
-        gains.append(gain)
+        gain = hi.samples_per_s / lo.samples_per_s
+        gains.append((lo.batch, gain))
+        helps = gain >= STREAMS_MIN_GAIN
+        # Evidence is about the side that could do better: one stream where more help, else the extra ones.
+        subject, other = (lo, hi) if helps else (hi, lo)
+        saved = (subject.time_per_batch_ms or 0) * (1 - 1 / gain) if helps else None
         evidence.append(Evidence(
-            f"{lo.streams} -> {hi.streams} streams: {lo.qps:.5g} -> {hi.qps:.5g} qps ({gain:.2f}x)",
-            hi.variant_id, {"streams_from": lo.streams, "streams_to": hi.streams, "qps_from": lo.qps,
-                            "qps_to": hi.qps, "from_variant": lo.variant_id, "gain": gain}))
-    if not evidence:
+            f"batch {lo.batch}: {lo.streams} -> {hi.streams} streams: {lo.samples_per_s:.4g} -> "
+            f"{hi.samples_per_s:.4g} samples/s ({gain:.2f}x)",
+            subject.variant_id, {"batch": lo.batch, "streams_from": lo.streams, "streams_to": hi.streams,
+                                 "samples_per_s_from": lo.samples_per_s, "samples_per_s_to": hi.samples_per_s,
+                                 "other_variant": other.variant_id, "gain": gain, "explained_ms": saved}))
+    if not gains:
         return []
+    where = levels(gains, STREAMS_MIN_GAIN)
+    top = max(g for _, g in gains)
+    helping = sorted({b for b, g in gains if g >= STREAMS_MIN_GAIN}, key=lambda b: b or 0)
+    flat = sorted({b for b, g in gains if g < STREAMS_MIN_GAIN} - set(helping), key=lambda b: b or 0)
+    evidence.sort(key=lambda e: (e.values.get("batch") or 0, -(e.values.get("gain") or 0)))
+    if not flat:
+        return [Finding(
+            "streams_gain", "info", 0.8, f"More inference streams raise samples/s: {where}",
+            "Parallel streams help while one stream leaves the GPU idle (small kernels, host gaps between "
+            "inferences); the sweep measured the gain at equal settings. The time per batch of a "
+            "multi-stream variant is on the throughput basis (1000 / batches per s).",
+            "Serve with several streams (or concurrent requests) at these batches; check the latency of a "
+            "single request still meets its target.", None, evidence, measured_gain=top, compared="streams")]
+    if helping:
+        step = (f"Use more streams at batch {', '.join(map(str, helping))} and one stream at batch "
+                f"{', '.join(map(str, flat))}.")
+    else:
+        step = "Keep one stream per GPU; raise the batch or cut per-sample work instead."
     return [Finding(
-        "streams_no_gain", "low", 0.75, "More inference streams do not raise throughput",
-        "Parallel streams only help while one stream leaves the GPU idle (small kernels, host gaps). Here "
-        "throughput stays flat, so the GPU is already busy with one stream; extra streams add memory and "
-        "latency.",
-        "Keep one stream per GPU; raise the batch or cut per-sample work instead.",
-        yaml_axis("streams", [1]), evidence, measured_gain=max(gains))]
+        "streams_no_gain", "low", 0.75, f"More inference streams: {where}",
+        "Parallel streams only help while one stream leaves the GPU idle (small kernels, host gaps). Where "
+        "samples/s stay flat the GPU is already busy with one stream, and extra streams add memory and "
+        "latency.", step, None, evidence, measured_gain=top, compared="streams")]
 
 
 def rule_cuda_graph_gain(ctx: Context) -> list[Finding]:
     """``cuda_graph_gain``: the measured gain of CUDA graphs over plain enqueue at equal settings."""
     evidence: list[Evidence] = []
-    best: tuple[float, float, float] | None = None  # (saved ms, gain, share)
-    measured: list[tuple[float, View, View]] = []  # every on/off pair, to report "no gain" with numbers
+    gains: list[tuple[int | None, float]] = []
     for off, on, gain in timed_pairs(ctx, "cuda_graph", lambda v: v.axes.get("cuda_graph") is False,
                                      lambda v: True):
-        measured.append((gain, on, off))
-        if gain < CUDA_GRAPH_MIN_GAIN:
-            continue
-        saved = off.ms_per_batch - on.ms_per_batch
+        gains.append((on.batch, gain))
+        saved = (off.time_per_batch_ms or 0) - (on.time_per_batch_ms or 0)
         evidence.append(Evidence(
-            f"{on.label('precision', 'batch')}: with CUDA graph {_ms(on.ms_per_batch)}, without "
-            f"{_ms(off.ms_per_batch)} ({gain:.2f}x)",
-            on.variant_id, {"ms_with": on.ms_per_batch, "ms_without": off.ms_per_batch,
-                            "without_variant": off.variant_id, "gain": gain}))
-        if best is None or gain > best[1]:
-            best = (saved, gain, saved / off.ms_per_batch)
-    if best is None:
-        if not measured:
-            return []
+            f"batch {on.batch}: without CUDA graph {_ms(off.time_per_batch_ms)}, with "
+            f"{_ms(on.time_per_batch_ms)} ({gain:.2f}x)",
+            off.variant_id, {"batch": on.batch, "ms_with": on.time_per_batch_ms,
+                             "ms_without": off.time_per_batch_ms, "with_variant": on.variant_id,
+                             "gain": gain, "explained_ms": saved if gain >= CUDA_GRAPH_MIN_GAIN else None}))
+    if not gains:
+        return []
+    top = max(g for _, g in gains)
+    evidence.sort(key=lambda e: -(e.values.get("gain") or 0))
+    where = levels(gains, CUDA_GRAPH_MIN_GAIN)
+    if top < CUDA_GRAPH_MIN_GAIN:
         # Measured, and no gain: say so with the numbers, so nobody adds CUDA graphs expecting one.
-        measured.sort(key=lambda m: -m[0])
-        top = measured[0][0]
         return [Finding(
-            "cuda_graph_gain", "info", 0.85, f"CUDA graphs measured: no gain (best {top:.2f}x)",
+            "cuda_graph_gain", "info", 0.85, f"CUDA graphs measured: {where} (best {top:.2f}x)",
             "CUDA graphs only remove CPU launch overhead; when the GPU is busy for the whole inference "
             "(large batches, long kernels) there is no launch gap left to remove.",
             "Keep CUDA graphs off unless the enqueue time approaches the GPU compute time.", None,
-            [Evidence(f"{on.label('precision', 'batch')}: with CUDA graph {_ms(on.ms_per_batch or 0)}, "
-                      f"without {_ms(off.ms_per_batch or 0)} ({gain:.2f}x)", on.variant_id,
-                      {"ms_with": on.ms_per_batch, "ms_without": off.ms_per_batch,
-                       "without_variant": off.variant_id, "gain": gain})
-             for gain, on, off in measured[:6]], measured_gain=top)]
+            evidence, measured_gain=top, compared="cuda_graph")]
     return [Finding(
-        "cuda_graph_gain", severity_for_share(best[2]), 0.85,
-        f"CUDA graphs measured up to {best[1]:.2f}x faster",
+        "cuda_graph_gain", "medium", 0.85, f"CUDA graphs measured faster: {where}",
         "Capturing the enqueue in a CUDA graph replaces many kernel launches by one graph launch; the "
         "sweep measured the gain at equal settings.",
         "Use CUDA graphs in deployment (capture once per shape, replay per inference).",
-        yaml_axis("cuda_graph", [True]), evidence, explained_ms=best[0], measured_gain=best[1])]
+        propose(ctx.views, "cuda_graph", [True]), evidence, measured_gain=top, compared="cuda_graph")]
 
 
 def rule_speedup_shortfall(ctx: Context, findings: list[Finding]) -> list[Finding]:
-    """``speedup_shortfall``: best speedup per batch against the expectation, decomposed into the other
-    findings' explained times and measured gains as far as the numbers allow."""
+    """``speedup_shortfall``: the best speedup per batch against the expectation, decomposed into the other
+    findings' explained times and measured gains; ``expectation_met`` when every batch reaches it."""
     if ctx.expect_speedup is None:
         return []
     if ctx.baseline is None:
@@ -348,28 +374,42 @@ def rule_speedup_shortfall(ctx: Context, findings: list[Finding]) -> list[Findin
             f"An expected speedup of {ctx.expect_speedup:g}x was given but no baseline.",
             "Add a baseline to the sweep, or pass --baseline-ms BATCH=MS,... to diagnose.",
             "baseline:\n  label: PyTorch\n  latency_ms: {1: 40.0}", status="needs_data")]
+    expect = ctx.expect_speedup
     rows = []
-    for (_, batch), group in sorted(_by_batch(ctx.views).items(), key=lambda kv: str(kv[0])):
-        best = min(group, key=lambda v: v.ms_per_batch or float("inf"))
-        base = ctx.baseline_ms(best)
-        if base and best.ms_per_batch:
-            rows.append((base[0] / best.ms_per_batch, batch, best, base[0]))
-    short = [r for r in rows if r[0] < ctx.expect_speedup]
-    if not short:
+    for _, best in sorted(ctx.model.best_by_batch.items(), key=lambda kv: (str(kv[0][0]), kv[0][1] or 0)):
+        sp = best.speedup
+        if sp is not None:
+            rows.append((sp.ratio, best.batch, best, sp.baseline_ms, sp.basis))
+    if not rows:
         return []
-    evidence = [Evidence(
-        f"batch {batch}: best {view.variant_id} {_ms(view.ms_per_batch or 0)} vs baseline {_ms(base_ms)}: "
-        f"{speedup:.2f}x, expected {ctx.expect_speedup:g}x (target {_ms(base_ms / ctx.expect_speedup)})",
-        view.variant_id, {"batch": batch, "speedup": speedup, "expected": ctx.expect_speedup,
-                          "trt_ms": view.ms_per_batch, "baseline_ms": base_ms,
-                          "target_ms": base_ms / ctx.expect_speedup})
-        for speedup, batch, view, base_ms in short]
-    speedup, batch, worst, base_ms = min(short, key=lambda r: r[0])
-    gap = (worst.ms_per_batch or 0) - base_ms / ctx.expect_speedup
+    label = ctx.baseline.label
+    evidence = []
+    for speedup, batch, view, base_ms, basis in rows:
+        met = speedup >= expect
+        verdict = (f"reached, {(speedup / expect - 1) * 100:.0f} % above" if met
+                   else f"short; target {_ms(base_ms / expect)}")
+        evidence.append(Evidence(
+            f"batch {batch}: best {view.variant_id} {_ms(view.time_per_batch_ms)} per batch ({basis} basis) "
+            f"vs {label} {_ms(base_ms)}: {speedup:.2f}x, expected {expect:g}x ({verdict})",
+            view.variant_id, {"batch": batch, "speedup": speedup, "expected": expect, "met": met,
+                              "basis": basis, "trt_ms": view.time_per_batch_ms, "baseline_ms": base_ms,
+                              "target_ms": base_ms / expect}))
+    short = [r for r in rows if r[0] < expect]
+    if not short:
+        lowest = min(rows, key=lambda r: r[0])
+        return [Finding(
+            "expectation_met", "info", 0.9,
+            f"Expected {expect:g}x reached at every measured batch (lowest {lowest[0]:.2f}x at batch "
+            f"{lowest[1]})",
+            f"The best variant of each batch is at least {expect:g}x faster than {label}.",
+            "Deploy the best variant of the batch you serve; the findings below say what more is possible.",
+            None, evidence)]
+    speedup, batch, worst, base_ms, basis = min(short, key=lambda r: r[0])
+    gap = (worst.time_per_batch_ms or 0) - base_ms / expect
     parts = []
     explained = 0.0
     for f in findings:
-        if f.status != "found" or f.code == "speedup_shortfall":
+        if f.status != "found" or f.code in ("speedup_shortfall", "expectation_met"):
             continue
         if f.code in _GAIN_CODES:
             part = _measured_part(f, worst, speedup, batch)
@@ -384,28 +424,29 @@ def rule_speedup_shortfall(ctx: Context, findings: list[Finding]) -> list[Findin
             parts.append(f"{f.code} (not quantified: {f.title.lower()})")
     decomposition = ("; ".join(parts) if parts else "no other finding quantifies the gap") + (
         f"; unexplained {_ms(max(gap - explained, 0))}" if explained else "")
+    met = [r for r in rows if r[0] >= expect]
+    where_met = (" Reached at batch " + ", ".join(f"{r[1]} ({r[0]:.2f}x, {r[2].variant_id})" for r in met)
+                 + ".") if met else ""
     return [Finding(
-        "speedup_shortfall", "high" if speedup < 0.8 * ctx.expect_speedup else "medium", 0.9,
-        f"Speedup {speedup:.2f}x at batch {batch}, expected {ctx.expect_speedup:g}x",
+        "speedup_shortfall", "high" if speedup < 0.8 * expect else "medium", 0.9,
+        f"Speedup {speedup:.2f}x at batch {batch}, expected {expect:g}x",
         f"At batch {batch} the fastest variant needs {_ms(gap)} less per batch to reach the expected "
-        f"speedup. Decomposition: {decomposition}.",
+        f"speedup ({basis} basis).{where_met} Decomposition: {decomposition}.",
         "Work through the findings below in order; each names the axis or flag to try.",
-        None, evidence, explained_ms=gap)]
+        None, evidence, explained_ms=gap,
+        explained_at={"batch": batch, "variant_id": worst.variant_id,
+                      "time_per_batch_ms": worst.time_per_batch_ms,
+                      "share": gap / (worst.time_per_batch_ms or gap)})]
 
 
 _GAIN_CODES = {"precision_gain": ("precision", FULL_PRECISIONS), "cuda_graph_gain": ("cuda_graph", (False,))}
 
 
 def _explained_for(f: Finding, variant_id: str) -> float | None:
-    """The ms a finding explains for one variant: its evidence's own figure, else the finding's figure
-    when all its evidence is about that variant (never another variant's number)."""
+    """The ms a finding explains for one variant: its evidence's own figure (never another variant's)."""
     own = [e.values.get("explained_ms") for e in f.evidence if e.variant_id == variant_id]
-    own = [x for x in own if isinstance(x, int | float)]
-    if own:
-        return float(max(own))
-    if f.explained_ms and f.evidence and all(e.variant_id == variant_id for e in f.evidence):
-        return f.explained_ms
-    return None
+    nums = [float(x) for x in own if isinstance(x, int | float)]
+    return max(nums) if nums else None
 
 
 def _measured_part(f: Finding, worst: View, speedup: float, batch: int | None) -> str | None:
