@@ -17,6 +17,7 @@ from corpus_location import CORPUS
 from onnx import TensorProto, helper, numpy_helper
 
 from trtsweep.inspect.onnx import inspect_onnx, load_layer_info, map_layers, render_inspect_text
+from trtsweep.parsers.layers import fused_from, make_layer
 
 
 def _weights(name: str, *shape: int) -> onnx.TensorProto:
@@ -137,9 +138,8 @@ def test_names_only_layer_info_maps_by_layer_names(tmp_path):
 
 def test_foreign_node_ranges_and_myelin_names():
     onnx_names = ["a", "b", "c", "d", "node_conv2d"]
-    layers = [{"name": "{ForeignNode[a...c]}", "type": None, "onnx": None},
-              {"name": "node_conv2d_myl0_1", "type": None, "onnx": None},
-              {"name": "Reformatting CopyNode for Input Tensor 0 to d", "type": None, "onnx": None}]
+    layers = [make_layer(name, fused_from=fused_from(name)) for name in (
+        "{ForeignNode[a...c]}", "node_conv2d_myl0_1", "Reformatting CopyNode for Input Tensor 0 to d")]
     li = map_layers(onnx_names, layers)
     assert li["layers"] == {"{ForeignNode[a...c]}": ["a", "b", "c"], "node_conv2d_myl0_1": ["node_conv2d"]}
     assert li["unmapped_onnx_nodes"] == ["d"] and li["reformat_layers"] == 1

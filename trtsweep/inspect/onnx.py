@@ -8,13 +8,14 @@ the fusion ratio (ONNX nodes per engine layer) and which ONNX nodes ended up in 
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import onnx
+
+from trtsweep.records import LayerRecord
 
 # Ops worth a look before building, with why. "plugin": may need a plugin or is unsupported in some
 # TensorRT versions; "fusion": commonly breaks TensorRT's layer fusion or forces run-time shape work.
@@ -43,7 +44,6 @@ ATTENTION_OPS: dict[str, tuple[str, str]] = {
     "TopK": ("fusion", "large K falls back to slow kernels"),
 }
 _STANDARD_DOMAINS = {"", "ai.onnx", "ai.onnx.ml", "com.microsoft.experimental"}
-_ONNX_TAG = re.compile(r"\[ONNX Layer: ([^\]]+)\]")
 _MYELIN_SUFFIX = re.compile(r"_myl\d+_\d+$")
 _FOREIGN = re.compile(r"ForeignNode\[(.+?)\.\.\.(.+?)\]")
 
@@ -83,60 +83,52 @@ def inspect_onnx(path: str | Path, layer_info: Path | None = None) -> dict[str, 
     }
     out["dynamic"] = any(d["dynamic"] for t in out["inputs"] for d in t["dims"])
     if layer_info is not None:
-        out["layer_info"] = map_layers([n.name for n in model.graph.node], load_layer_info(layer_info))
+        layers, detailed = load_layer_info(layer_info)
+        out["layer_info"] = map_layers([n.name for n in model.graph.node], layers, detailed)
         out["layer_info"]["source"] = str(layer_info)
     return out
 
 
-def load_layer_info(path: Path) -> list[dict[str, Any]]:
-    """Engine layers of an ``--exportLayerInfo`` file as ``{"name", "type", "onnx": [names] | None}``.
+def load_layer_info(path: Path) -> tuple[list[LayerRecord], bool]:
+    """Engine layers of an ``--exportLayerInfo`` file, read by the export parser (names-only and detailed
+    formats alike), and whether it is the detailed format (whose ``Metadata`` names the ONNX layers)."""
+    from trtsweep.parsers.exports import parse_export
 
-    Reads both formats: names only (``"Layers": ["Conv-1 + ReLU-2", ...]``) and detailed (dicts with
-    ``Name``, ``LayerType`` and, from TensorRT 10, ``Metadata`` naming the ONNX layers).
-    """
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    layers = data.get("Layers") if isinstance(data, dict) else data
-    if not isinstance(layers, list):
-        raise ValueError(f"{path}: no 'Layers' list: not an --exportLayerInfo file")
-    out = []
-    for entry in layers:
-        if isinstance(entry, str):
-            out.append({"name": entry, "type": None, "onnx": None})
-        elif isinstance(entry, dict) and "Name" in entry:
-            tags = _ONNX_TAG.findall(str(entry.get("Metadata") or ""))
-            out.append({"name": entry["Name"], "type": entry.get("LayerType"),
-                        "onnx": list(dict.fromkeys(tags)) if "Metadata" in entry else None})
-    return out
+    records = parse_export(Path(path), "export_layer_info")
+    rec = records[0] if records else None
+    if rec is None or rec.kind != "export_layer_info" or not rec.layers:
+        why = rec.failure_text if rec is not None and rec.failure_text else "no 'Layers' list"
+        raise ValueError(f"{path}: {why}: not an --exportLayerInfo file")
+    return rec.layers, rec.options.get("verbosity") == "detailed"
 
 
-def map_layers(onnx_names: list[str], layers: list[dict[str, Any]]) -> dict[str, Any]:
+def map_layers(onnx_names: list[str], layers: list[LayerRecord], by_metadata: bool = False) -> dict[str, Any]:
     """Which ONNX nodes each engine layer holds, the fusion ratio, and the ONNX nodes no layer names.
 
-    From the layer's ``Metadata`` when the export has it, else from its name: ``a + b + PWN(c)`` parts,
-    ``ForeignNode[first...last]`` ranges (ONNX graph order) and Myelin suffixes (``name_myl0_1``).
+    From the layer's ``Metadata`` when the export has it (the parser's ``fused_from``), else from its
+    name: ``a + b + PWN(c)`` parts, ``ForeignNode[first...last]`` ranges (ONNX graph order) and Myelin
+    suffixes (``name_myl0_1``).
     """
     known = set(onnx_names)
     order = {name: i for i, name in enumerate(onnx_names)}
-    compute = [x for x in layers if not _is_reformat(x)]
+    compute = [x for x in layers if not x.is_reformat]
     mapping: dict[str, list[str]] = {}
-    by_metadata = any(x["onnx"] is not None for x in layers)
     for layer in compute:
-        found = layer["onnx"]
-        if found is None:
-            found = _names_in(layer["name"], known, onnx_names, order)
-        mapping[layer["name"]] = [n for n in found if n in known]
+        mapping[layer.name] = _names_in(layer, known, onnx_names, order)
     covered = {n for names in mapping.values() for n in names}
     fused = {name: names for name, names in mapping.items() if len(names) > 1}
+    named = any(onnx_names)
     return {
         "engine_layers": len(compute),
         "reformat_layers": len(layers) - len(compute),
         "onnx_nodes": len(onnx_names),
+        "onnx_nodes_named": named,
         "fusion_ratio": round(len(onnx_names) / len(compute), 3) if compute else None,
         "mapped_by": "metadata" if by_metadata else "names",
         "layers": mapping,
         "fused_layers": len(fused),
         "largest_fusions": sorted(fused.items(), key=lambda kv: -len(kv[1]))[:5],
-        "unmapped_onnx_nodes": [n for n in onnx_names if n not in covered],
+        "unmapped_onnx_nodes": [n for n in onnx_names if n and n not in covered],
         "layers_without_onnx": [name for name, names in mapping.items() if not names],
     }
 
@@ -165,7 +157,13 @@ def render_inspect_text(info: dict[str, Any]) -> str:
     if li:
         lines.append(f"Engine layers ({li['source']}): {li['engine_layers']} "
                      f"(+{li['reformat_layers']} reformat), {li['onnx_nodes']} ONNX nodes, "
-                     f"fusion ratio {li['fusion_ratio']} nodes per layer (mapped by {li['mapped_by']})")
+                     f"fusion ratio {li['fusion_ratio']} nodes per layer")
+        if not li["onnx_nodes_named"]:
+            # Without node names nothing ties an engine layer to a node: say so once, list nothing.
+            lines.append("  The model's ONNX nodes have no names, so engine layers cannot be mapped to "
+                         "them (export with named nodes, e.g. torch.onnx.export's default names).")
+            return "\n".join(lines) + "\n"
+        lines.append(f"Engine layer <- ONNX nodes (mapped by {li['mapped_by']}):")
         for name, names in li["layers"].items():
             lines.append(f"  {name} <- {', '.join(names) if names else '(no ONNX node named)'}")
         if li["unmapped_onnx_nodes"]:
@@ -206,19 +204,12 @@ def _tensor(t: onnx.ValueInfoProto) -> dict[str, Any]:
     return {"name": t.name, "dtype": dtype, "dims": dims, "rank": len(dims) if tt.HasField("shape") else None}
 
 
-def _is_reformat(layer: dict[str, Any]) -> bool:
-    name = layer["name"].lower()
-    return (layer.get("type") or "").lower() == "reformat" or name.startswith("reformatting copynode")
-
-
-def _names_in(layer_name: str, known: set[str], onnx_names: list[str],
-              order: dict[str, int]) -> list[str]:
+def _names_in(layer: LayerRecord, known: set[str], onnx_names: list[str], order: dict[str, int]) -> list[str]:
     found: list[str] = []
-    for first, last in _FOREIGN.findall(layer_name):
+    for first, last in _FOREIGN.findall(layer.name):
         if first in order and last in order:
             found += onnx_names[order[first]:order[last] + 1]
-    for part in (x.strip() for x in layer_name.split(" + ")):
-        part = part[4:-1] if part.startswith("PWN(") and part.endswith(")") else part
+    for part in layer.fused_from:
         for candidate in (part, _MYELIN_SUFFIX.sub("", part)):
             if candidate in known:
                 found.append(candidate)
