@@ -183,8 +183,9 @@ def test_contradiction_explained_ms_has_one_basis(tmp_path: Path) -> None:
 
 def test_contradiction_expectation_met_is_said_with_where_and_by_how_much(tmp_path: Path) -> None:
     # fp16 at batch 8: 160 / 45.07 = 3.55x against an expected 3x: a finding says so (it used to vanish).
+    pytorch_b8 = {"label": "PyTorch", "latency_ms": {"8": 160.0}}
     rs = make_rs(tmp_path, [{"id": "fp16-b8", "axes": ax(precision="fp16", batch=8),
-                             "record": simple(45.07)}], {"label": "PyTorch", "latency_ms": {"8": 160.0}}, expect=3.0)
+                             "record": simple(45.07)}], pytorch_b8, expect=3.0)
     f = one(dg.diagnose(rs), "expectation_met")
     assert "Expected 3x reached" in f.title
     e = f.evidence[0]
