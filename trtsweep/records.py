@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 SCHEMA_VERSION = 1
@@ -25,7 +26,33 @@ KINDS = (
     "polygraphy_inspect",
     "unrecognized",
 )
-STATUSES = ("passed", "failed", "incomplete", "unrecognized")
+class Status(StrEnum):
+    """The one status vocabulary: of a record, of a step, and of a variant (its repeats combined).
+
+    A record is ``passed``, ``failed``, ``incomplete`` or ``unrecognized``. A step's ``status`` file adds
+    how it ended when trtexec could not finish (``timeout``, ``crash``) or never started (``skipped``: its
+    engine failed); a variant whose step never completed is ``missing``. Values are plain strings in
+    every file (StrEnum), so older run folders read back unchanged.
+    """
+
+    PASSED = "passed"
+    FAILED = "failed"
+    INCOMPLETE = "incomplete"
+    UNRECOGNIZED = "unrecognized"
+    TIMEOUT = "timeout"
+    CRASH = "crash"
+    SKIPPED = "skipped"
+    MISSING = "missing"
+
+
+# What a parser can say of one run.
+STATUSES = (Status.PASSED, Status.FAILED, Status.INCOMPLETE, Status.UNRECOGNIZED)
+# How a step can end (its status file); a step without one never completed.
+STEP_STATUSES = (Status.PASSED, Status.FAILED, Status.TIMEOUT, Status.CRASH, Status.INCOMPLETE,
+                 Status.SKIPPED)
+# A variant's status is the worst of its repeats', in this order (worst first).
+VARIANT_STATUS_ORDER = (Status.FAILED, Status.TIMEOUT, Status.CRASH, Status.SKIPPED, Status.MISSING,
+                        Status.INCOMPLETE, Status.PASSED)
 FAILURE_CLASSES = (
     "oom",
     "unsupported_op",

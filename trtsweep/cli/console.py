@@ -65,7 +65,7 @@ class Progress:
 
     def describe(self, result: StepResult) -> str:
         step, rec = result.step, result.record
-        name = step.variant_id if step.kind == "run" else f"engine {step.build_id}"
+        name = (step.variant_id or step.id) if step.kind == "run" else f"engine {step.build_id}"
         if step.repeat:
             name += f" (repeat {step.repeat})"
         if result.status != "passed":
@@ -88,7 +88,8 @@ class Progress:
             return None
         axes = axes_from_record(rec)
         figures = repeat_figures(rec, axes.get("batch"), axes.get("streams"), implicit_batch(rec))
-        ref = self.baseline.latency_ms.get(axes.get("batch")) if axes.get("batch") else None
+        batch = axes.get("batch")
+        ref = self.baseline.latency_ms.get(batch) if isinstance(batch, int) else None
         if not ref or not figures.time_per_batch_ms:
             return None
         return ref / figures.time_per_batch_ms, figures.basis or "latency"

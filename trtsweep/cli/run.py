@@ -59,8 +59,8 @@ def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, fresh: bool, dr
     spec, variants, everything = load_and_expand(sweep, only, with_all=True)
     trtexec, version = trtexec_for(spec, trtexec_path, None, need_binary=True)
     run_dir = run_dir or default_run_dir(sweep)
-    lock_variants = lock_variants(run_dir, variants, everything) if not fresh else variants
-    plan = plan_or_exit(spec, variants, run_dir, trtexec, version, lock_variants)
+    listed = lock_variants(run_dir, variants, everything) if not fresh else variants
+    plan = plan_or_exit(spec, variants, run_dir, trtexec, version, listed)
     if dry_run:
         for s in pending_steps(plan):
             click.echo(shlex.join(s.argv))

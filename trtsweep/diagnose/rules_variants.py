@@ -424,9 +424,9 @@ def rule_speedup_shortfall(ctx: Context, findings: list[Finding]) -> list[Findin
             parts.append(f"{f.code} (not quantified: {f.title.lower()})")
     decomposition = ("; ".join(parts) if parts else "no other finding quantifies the gap") + (
         f"; unexplained {_ms(max(gap - explained, 0))}" if explained else "")
-    met = [r for r in rows if r[0] >= expect]
-    where_met = (" Reached at batch " + ", ".join(f"{r[1]} ({r[0]:.2f}x, {r[2].variant_id})" for r in met)
-                 + ".") if met else ""
+    reached = [r for r in rows if r[0] >= expect]
+    where_met = (" Reached at batch " + ", ".join(f"{r[1]} ({r[0]:.2f}x, {r[2].variant_id})" for r in reached)
+                 + ".") if reached else ""
     return [Finding(
         "speedup_shortfall", "high" if speedup < 0.8 * expect else "medium", 0.9,
         f"Speedup {speedup:.2f}x at batch {batch}, expected {expect:g}x",

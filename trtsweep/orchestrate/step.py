@@ -16,11 +16,9 @@ from pathlib import Path
 
 from trtsweep import store
 from trtsweep.orchestrate.plan import Step
-from trtsweep.records import RunRecord
+from trtsweep.records import STEP_STATUSES, RunRecord
 from trtsweep.trtexec.artifacts import collect
 from trtsweep.trtexec.runner import StepOutcome, run_step
-
-DONE_STATUSES = ("passed", "failed", "timeout", "crash", "incomplete", "skipped")
 
 
 @dataclass(frozen=True)
@@ -47,7 +45,7 @@ Runner = Callable[..., StepOutcome]
 def is_complete(step: Step) -> bool:
     """Complete = a status file exists and the step was run with exactly this argv (else the spec changed)."""
     status = store.step_status(step.dir)
-    if status is None or status.get("status") not in DONE_STATUSES:
+    if status is None or status.get("status") not in STEP_STATUSES:
         return False
     return tuple(status.get("argv") or ()) == step.argv
 

@@ -160,21 +160,18 @@ def failure_rows(
             if v.status == "passed":
                 continue
             rec = v.record
-            failed_build = v.build is not None and v.build.status == "failed"
-            cause = (
-                rec.failure
-                if rec and rec.failure
-                else v.build.failure
-                if failed_build and v.build.failure
-                else "timeout"
-                if v.status == "timeout"
-                else cause_in(v.reason)
-            )
+            build = v.build if v.build is not None and v.build.status == "failed" else None
+            if rec is not None and rec.failure:
+                cause: str | None = rec.failure
+            elif build is not None and build.failure:
+                cause = build.failure
+            else:
+                cause = "timeout" if v.status == "timeout" else cause_in(v.reason)
             tail = tail_reader(v.log_path)
             if not tail and rec is not None and rec.failure_text:
                 tail = rec.failure_text.splitlines()[-TAIL_LINES:]
-            if not tail and failed_build and v.build.failure_text:
-                tail = v.build.failure_text.splitlines()[-TAIL_LINES:]
+            if not tail and build is not None and build.failure_text:
+                tail = build.failure_text.splitlines()[-TAIL_LINES:]
             rows.append(
                 {
                     "run": label,

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trtsweep.records import RunRecord, record_from_dict
+from trtsweep.records import VARIANT_STATUS_ORDER, RunRecord, Status, record_from_dict
 from trtsweep.store.meta import RunMeta, meta_from_dict, meta_path
 
 STATUS_FILE = "status"
@@ -111,7 +111,7 @@ class VariantResult:
 
     variant_id: str
     axes: dict[str, Any]
-    status: str  # passed | failed | incomplete | skipped | timeout | missing
+    status: str  # a records.Status value, the worst of its repeats
     records: list[RunRecord] = field(default_factory=list)
     build_id: str | None = None
     build: RunRecord | None = None
@@ -216,8 +216,8 @@ def load_result_set(run_dir: str | Path) -> ResultSet:
 
 
 def _overall_status(statuses: Iterable[str]) -> str:
-    seen = list(statuses)
-    for status in ("failed", "timeout", "crash", "skipped", "missing", "incomplete"):
-        if status in seen:
-            return status
-    return "passed" if seen else "missing"
+    """A variant's status: the worst of its repeats' (``records.VARIANT_STATUS_ORDER``)."""
+    seen = set(statuses)
+    if not seen:
+        return Status.MISSING
+    return next((s for s in VARIANT_STATUS_ORDER if s in seen), Status.MISSING)

@@ -39,7 +39,7 @@ PRECISION_STYLE: dict[str, tuple[str, str]] = {
     "unknown": (GREY, "o"),
 }
 PRECISION_ORDER = tuple(PRECISION_STYLE)
-STYLE = {
+STYLE: dict[str, Any] = {
     "font.size": 10,
     "axes.titlesize": 11,
     "axes.labelsize": 10,
