@@ -79,10 +79,6 @@ class VariantView:
     speedup: Speedup | None = None
 
     @property
-    def ms_per_batch(self) -> float | None:
-        return self.time_per_batch_ms
-
-    @property
     def precision(self) -> str | None:
         return self.axes.get("precision")
 

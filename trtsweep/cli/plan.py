@@ -39,32 +39,12 @@ def plan_cmd(sweep: Path, trtexec_path: Path | None, trt_version: str | None, ru
     Example:
       trtsweep plan sweep.example.yaml --trt-version 10.8
     """
-    import shlex
-
-    from trtsweep.orchestrate.plan import BUILD_GUESS_S, RUN_OVERHEAD_S
+    from trtsweep.orchestrate.plan import describe_plan, plan_document
 
     spec, variants = load_and_expand(sweep, only)
     trtexec, version = trtexec_for(spec, trtexec_path, trt_version, need_binary=False)
     plan = plan_or_exit(spec, variants, run_dir or default_run_dir(sweep), trtexec, version)
-    run_s = spec.run.warmup_ms / 1000 + spec.run.duration_s
     if fmt == "json":
-        click.echo(json.dumps({
-            "trtexec": trtexec, "version": ".".join(map(str, version)),
-            "variants": plan.lock["variants"],
-            "steps": [{"id": s.id, "kind": s.kind, "argv": list(s.argv), "depends_on": s.depends_on}
-                      for s in plan.steps],
-            "estimate_s": plan.estimate_s(run_s)}, indent=2))
-        return
-    ver = ".".join(map(str, version))
-    click.echo(f"{len(variants)} variants, {len(plan.builds)} engine builds, {len(plan.runs)} runs "
-               f"(repeats: {spec.run.repeats}) for trtexec {ver} at {trtexec}")
-    click.echo("\nengine builds:")
-    for s in plan.builds:
-        click.echo(f"  {s.build_id}\n    {shlex.join(s.argv)}")
-    click.echo("\nruns:")
-    for s in plan.runs:
-        if s.repeat == 0:
-            click.echo(f"  {s.variant_id}\n    {shlex.join(s.argv)}")
-    est = plan.estimate_s(run_s)
-    click.echo(f"\nestimated time on one GPU: {est / 60:.0f} min ({len(plan.builds)} builds at "
-               f"~{BUILD_GUESS_S:.0f} s assumed, {len(plan.runs)} runs at ~{run_s + RUN_OVERHEAD_S:.0f} s)")
+        click.echo(json.dumps(plan_document(plan, spec), indent=2))
+    else:
+        click.echo(describe_plan(plan, spec), nl=False)

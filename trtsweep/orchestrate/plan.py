@@ -199,3 +199,38 @@ def make_plan(spec: Spec, variants: Sequence[Variant], run_dir: Path, trtexec: s
                  "spec_sha256": hashlib.sha256(spec.text.encode()).hexdigest()})
     return Plan(run_dir=run_dir, trtexec=trtexec, version=version, variants=list(variants),
                 builds=list(builds.values()), runs=runs, lock=lock)
+
+
+def _run_seconds(spec: Spec) -> float:
+    return spec.run.warmup_ms / 1000 + spec.run.duration_s
+
+
+def plan_document(plan: Plan, spec: Spec) -> dict[str, Any]:
+    """The plan as ``trtsweep plan --format json`` prints it."""
+    return {
+        "trtexec": plan.trtexec, "version": format_version(plan.version),
+        "variants": plan.lock["variants"],
+        "steps": [{"id": s.id, "kind": s.kind, "argv": list(s.argv), "depends_on": s.depends_on}
+                  for s in plan.steps],
+        "estimate_s": plan.estimate_s(_run_seconds(spec)),
+    }
+
+
+def describe_plan(plan: Plan, spec: Spec) -> str:
+    """The plan as ``trtsweep plan`` prints it: counts, every build and run command, the estimate."""
+    import shlex
+
+    run_s = _run_seconds(spec)
+    lines = [f"{len(plan.variants)} variants, {len(plan.builds)} engine builds, {len(plan.runs)} runs "
+             f"(repeats: {spec.run.repeats}) for trtexec {format_version(plan.version)} at {plan.trtexec}",
+             "", "engine builds:"]
+    for s in plan.builds:
+        lines += [f"  {s.build_id}", f"    {shlex.join(s.argv)}"]
+    lines += ["", "runs:"]
+    for s in plan.runs:
+        if s.repeat == 0:
+            lines += [f"  {s.variant_id}", f"    {shlex.join(s.argv)}"]
+    est = plan.estimate_s(run_s)
+    lines += ["", f"estimated time on one GPU: {est / 60:.0f} min ({len(plan.builds)} builds at "
+              f"~{BUILD_GUESS_S:.0f} s assumed, {len(plan.runs)} runs at ~{run_s + RUN_OVERHEAD_S:.0f} s)"]
+    return "\n".join(lines) + "\n"

@@ -22,5 +22,3 @@ class Executor(Protocol):
     def execute(self, steps: Sequence[Step], on_done: Callback, on_start: Callable[[Step, Gpu], None]
                 | None = None) -> None: ...
 
-
-BACKENDS = ("local",)

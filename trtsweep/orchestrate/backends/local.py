@@ -70,9 +70,10 @@ class LocalExecutor:
             with self._cv:
                 if step.kind == "build":
                     ok = result.status == "passed"
-                    self._sched.state[step.id] = BuildState(ok, gpu.model if ok else result.reason)
-                    if not ok and not self._stop.is_set():
-                        self._skip_dependents(step.id, step.build_id, f"failed ({result.reason})", on_done)
+                    dropped = self._sched.build_done(step, ok, gpu.model if ok else result.reason)
+                    if not self._stop.is_set():
+                        for s in dropped:
+                            on_done(skip(s, f"engine {step.build_id} failed ({result.reason})"))
                 self._cv.notify_all()
             if not self._stop.is_set():
                 on_done(result)
