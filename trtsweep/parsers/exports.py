@@ -271,7 +271,8 @@ def _scan_rows(text: str) -> list[list[dict[str, Any]]]:
 def _json_arrays(text: str) -> list[Any]:
     """Every top-level JSON value of a text (several concatenated arrays in some files)."""
     decoder = json.JSONDecoder()
-    values, pos = [], 0
+    values: list[Any] = []
+    pos = 0
     while True:
         while pos < len(text) and text[pos] in " \t\r\n\ufeff":
             pos += 1
@@ -355,7 +356,8 @@ def parse_layer_info(data: Any, source: str) -> RunRecord:
                 return unrecognized(source, "exportLayerInfo text is not valid JSON")
         if not isinstance(data, Mapping) or not any(k in data for k in ("Layers", "Bindings", "I/O Tensors")):
             return unrecognized(source, "JSON without Layers, Bindings or I/O Tensors")
-        raw_layers = data.get("Layers") if isinstance(data.get("Layers"), list) else []
+        raw = data.get("Layers")
+        raw_layers: list[Any] = raw if isinstance(raw, list) else []
         layers = [rec for rec in (layer_from_info(x) for x in raw_layers) if rec is not None]
         if any(isinstance(x, Mapping) for x in raw_layers):
             verbosity = "detailed"

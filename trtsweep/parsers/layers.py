@@ -274,10 +274,10 @@ def join_layers(*sources: list[LayerRecord]) -> list[LayerRecord]:
         matched_keys: set[str] = set()
         for group, key in zip(groups, keys, strict=True):
             cands = [(i, r) for i, r in by_key.get(key, []) if i not in used]
-            idx = _pick(cands, group[0].name)
-            if idx is not None:
-                used.add(idx)
-                group.append(other[idx])
+            picked = _pick(cands, group[0].name)
+            if picked is not None:
+                used.add(picked)
+                group.append(other[picked])
                 matched_keys.add(key)
         for idx, rec in enumerate(other):
             key = layer_key(rec.name)

@@ -365,9 +365,9 @@ def _apply_cli_flag(out: dict[str, Any], low: str, value: str) -> None:
         if number is not None:
             out[_CLI_INT[low]] = number
     elif low in _CLI_FLOAT:
-        number = to_float(value)
-        if number is not None:
-            out[_CLI_FLOAT[low]] = number
+        real = to_float(value)
+        if real is not None:
+            out[_CLI_FLOAT[low]] = real
     elif low in _CLI_BOOL:
         key, flag = _CLI_BOOL[low]
         out[key] = flag

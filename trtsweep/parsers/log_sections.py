@@ -281,6 +281,8 @@ def apply_auto_shape(options: dict[str, Any], text: str) -> None:
 # An [I] line in 8.4-10.x (reference §3.6): with --dumpProfile and no --separateProfileRun the summary is
 # suppressed; the profiler's layer times then carry the extra synchronisations too.
 PROFILE_INACCURATE_RE = re.compile(r"e2e network timing is not reported since it is inaccurate")
+# 8.4+: "Skipped inference phase since --skipInference is added." (--buildOnly in 8.4-8.5).
+SKIPPED_INFERENCE_RE = re.compile(r"^Skipped inference phase since --\w+ is added")
 
 
 def classify_warning(text: str) -> str:

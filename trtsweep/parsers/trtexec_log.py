@@ -19,7 +19,9 @@ from typing import Any
 from trtsweep.parsers import log_options as lo
 from trtsweep.parsers import log_sections as ls
 from trtsweep.parsers.log_failures import (
+    CRASH_DETAIL,
     CRASH_RAW,
+    DEVICE_NOT_FOUND,
     ERROR_CONTINUATION,
     MAX_CONTINUATION,
     OOM_HINT,
@@ -36,11 +38,12 @@ from trtsweep.parsers.log_layers import (
 )
 from trtsweep.parsers.normalize import strip_prefixes_raw, unpaste, unpaste_prefixes
 from trtsweep.parsers.textio import decode_head, decode_line, iter_raw_chunks
-from trtsweep.records import BuildInfo, Device, RunRecord, Stats, WarningRecord
+from trtsweep.records import BuildInfo, Device, NoteRecord, RunRecord, Stats, WarningRecord
 from trtsweep.versions import decode_version_int
 
 KIND = "trtexec_log"
 MAX_OTHER_WARNINGS = 50
+MAX_NOTES = 20
 MAX_RAW_OPTIONS = 500  # per echo section; real echoes have < 80 lines
 HEAD_BYTES = 64 << 10  # how much of a log decides whether it carries a paste prefix
 MAX_LINE_LENGTH = 200_000  # longer lines (huge --dumpOutput tensors) are only looked at up to here
@@ -108,7 +111,10 @@ class _Run:
         self._warning_keys: set[tuple[str, str]] = set()
         self._other_count = 0
         self._last_warning: WarningRecord | None = None
+        self.notes: list[NoteRecord] = []
+        self._last_note: NoteRecord | None = None
         self.evidence = FailureEvidence()
+        self.stage: str | None = None  # how far the run got: parse, build, inference (see _STAGE)
         self.last_severity: str | None = None
         self.continuation_budget = 0
         self.layers = LayerCollector()
@@ -152,6 +158,17 @@ class _Run:
         self.warnings.append(record)
         self._last_warning = record if code != "other" else None
 
+    def advance(self, stage: str) -> None:
+        """Note that the run reached ``stage`` (stages only move forward: parse, build, inference)."""
+        if self.stage is None or _STAGE_ORDER[stage] > _STAGE_ORDER[self.stage]:
+            self.stage = stage
+
+    def add_note(self, code: str, text: str) -> None:
+        text = short(text)
+        if len(self.notes) < MAX_NOTES and all(n.text != text for n in self.notes):
+            self._last_note = NoteRecord(code=code, text=text)
+            self.notes.append(self._last_note)
+
     # -- the record ---------------------------------------------------------------------------------
     def to_record(self) -> RunRecord:
         if self.final == "PASSED":
@@ -160,9 +177,10 @@ class _Run:
             status = "failed"
         else:
             status = "incomplete"
-        failure = failure_text = None
+        failure = failure_text = phase = None
         if status == "failed":
             failure, failure_text = self.evidence.result()
+            phase = self.evidence.phase(self.stage)
         if self.build.engine_size_mib is None and self.loaded_engine_mib is not None:
             # Before 9.0 trtexec prints no engine size; TensorRT's own "Loaded engine size" (integer MiB,
             # "MB" in 8.0) is the best the log holds.
@@ -180,6 +198,7 @@ class _Run:
             status=status,
             failure=failure,
             failure_text=failure_text,
+            failure_phase=phase,
             trt_version=self.version,
             command=self.command,
             device=self.device,
@@ -190,6 +209,7 @@ class _Run:
             total_gpu_compute_s=self.total_compute,
             gpu_compute_cv_pct=self.cv,
             warnings=self.warnings,
+            notes=self.notes,
             layers=self.layers.records(),
         )
         for key, values in self.stats.items():
@@ -318,15 +338,18 @@ class _Parser:
             return True
         elif run.mode == "info_tail":
             return True
-        if CRASH_RAW.search(text.strip()) and run.final is None:
-            run.evidence.crashed = True
-            run.evidence.note(line, from_error=True)
-            return True
+        if run.final is None:
+            if CRASH_RAW.search(text.strip()):
+                run.evidence.note_crash(line, run.stage)
+                return True
+            if run.evidence.crashed and CRASH_DETAIL.match(text):
+                run.evidence.note_crash_detail(line)
+                return True
         in_error = run.last_severity in ("E", "F") and run.continuation_budget > 0
         if in_error and ERROR_CONTINUATION.match(text):
             # Continuation of an error message: ONNX node dumps, "[6] Invalid Node - /Tile", ...
             run.continuation_budget -= 1
-            run.evidence.note(line, from_error=True, early=run.before_echo)
+            run.evidence.note(line, from_error=True, early=run.before_echo, stage=run.stage)
             return True
         # Pasted fragments may have lost their tags: the tagged-line logic only acts on lines it knows.
         return False
@@ -372,13 +395,13 @@ class _Parser:
         run = self.run
         run.strong = True
         run.continuation_budget = MAX_CONTINUATION
-        run.evidence.note(line, from_error=True, early=run.before_echo)
+        run.evidence.note(line, from_error=True, early=run.before_echo, stage=run.stage)
         text = line.text.strip()
         # trtexec's own [E] lines end the run; the error recorder's "Error[N]:" lines (8.0+) and TRT's
         # "[E] [TRT]" lines can be recoverable (a tactic that failed), and ≤8.5 continues after a plugin
         # library that failed to load (reference §2.2).
         if not line.trt and not text.startswith("Error[") and "Could not load plugin library" not in text:
-            run.evidence.note_fatal(line)
+            run.evidence.note_fatal(line, run.stage)
 
     def _trt_line(self, line: ls.Line) -> None:
         run = self.run
@@ -388,8 +411,15 @@ class _Parser:
                 run.evidence.note(line, from_error=False)
             return
         m = ls.LOADED_ENGINE_SIZE_RE.match(text)
-        if m and run.loaded_engine_mib is None:
-            run.loaded_engine_mib = ls.to_float(m.group(1))
+        if m:
+            run.advance("build")
+            if run.loaded_engine_mib is None:
+                run.loaded_engine_mib = ls.to_float(m.group(1))
+            return
+        if text.startswith("Input filename:"):  # the ONNX parser's banner: parsing has begun
+            run.advance("parse")
+        elif "No importer registered for op" in text:
+            run.evidence.note_hint(line)
 
     def _warning_line(self, line: ls.Line) -> None:
         run = self.run
@@ -450,9 +480,16 @@ class _Parser:
             run.mode = "profile_header"
             run.strong = True
             return
-        if ls.PROFILE_INACCURATE_RE.search(text):
+        stage = _STAGE.match(text)
+        if stage:
+            run.advance(stage.lastgroup or "build")
+        if self._note_line(text):
+            return
+        if DEVICE_NOT_FOUND.match(text):
+            # 9.1+: trtexec lists the visible GPUs, prints this at [I] level and exits (reference §2.2).
             run.strong = True
-            run.add_warning("profile_total_inaccurate", text)
+            run.evidence.note(line, from_error=True, stage=run.stage)
+            run.evidence.note_fatal(line, run.stage)
             return
         version = ls.VERSION_LINE_RE.match(text)
         if version:
@@ -469,6 +506,25 @@ class _Parser:
         if build:
             run.strong = True
             setattr(run.build, build[0], build[1])
+
+    def _note_line(self, text: str) -> bool:
+        """Informational lines kept as notes; True when the line was one."""
+        run = self.run
+        if ls.PROFILE_INACCURATE_RE.search(text):
+            run.strong = True
+            run.add_note("profile_total_inaccurate", text)
+            return True
+        if text.startswith("To show e2e network timing report"):
+            # The advice line that follows the note above.
+            note = run._last_note
+            if note is not None and note.code == "profile_total_inaccurate" and text not in note.text:
+                note.text = short(f"{note.text} {text}")
+            return True
+        if ls.SKIPPED_INFERENCE_RE.match(text):
+            run.strong = True
+            run.add_note("inference_skipped", text)
+            return True
+        return False
 
     def _option_line(self, text: str) -> None:
         run = self.run
@@ -529,6 +585,18 @@ class _Parser:
             return True
         return False
 
+
+# trtexec's own progress lines: the step a run has reached (reference §3.2). A failure with no line naming its
+# step happened in the last one reached. "build" covers the engine set-up: building, or loading and
+# deserializing an engine given with --loadEngine.
+_STAGE = re.compile(
+    r"^(?:(?P<parse>Start parsing network model)"
+    r"|(?P<build>Finish(?:ed)? parsing network model|Engine loaded in )"
+    r"|(?P<inference>Engine built in |Engine deserialized in |Created execution context|Starting inference"
+    r"|Created (?:input|output) binding|(?:Input|Output) binding for |Set shape of input tensor \S+ to:"
+    r"|Warmup completed|Timing trace has))"
+)
+_STAGE_ORDER = {"parse": 0, "build": 1, "inference": 2}
 
 _RUN_STARTING_HEADERS = (
     "=== Performance summary ===", "=== Trace details ===", "Host latency", "Host Latency",
