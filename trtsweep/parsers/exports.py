@@ -20,6 +20,7 @@ from trtsweep.records import RunRecord, unrecognized
 
 from . import timing_stats as ts
 from .layers import clean_layer_name, fused_from, io_tensors, layer_from_info, make_layer, profile_index
+from .sniff import export_kind
 
 # Columns of the sample array every exportTimes era is normalised to (NaN where an era lacks one).
 COLUMNS = ("enq_start", "enq_end", "h2d_start", "h2d_end", "compute_start", "compute_end",
@@ -57,36 +58,8 @@ class TimesRecord(RunRecord):
 
 
 def sniff(text: str) -> str | None:
-    """The export kind of a file head (``export_times``/``export_profile``/``export_layer_info``), or None.
-
-    Judged from content only and safe on a truncated head: the first object of a top-level array (or
-    the first key of a top-level object) decides.
-    """
-    try:
-        return _sniff(text)
-    except Exception:  # noqa: BLE001 - sniffing must never fail the dispatcher
-        return None
-
-
-def _sniff(text: str) -> str | None:
-    head = text.lstrip("\ufeff \t\r\n")
-    if head.startswith("["):
-        body = head[1:].lstrip()
-        if not body.startswith("{"):
-            return None
-        end = body.find("}")
-        first = body[: end + 1] if end >= 0 else body[:4096]
-        if _COUNT_ROW.match(first.strip()):
-            return "export_profile"
-        keys = set(_KEY.findall(first))
-        if keys & set(_TIMES_KEYS):
-            return "export_times"
-        return None
-    if head.startswith("{"):
-        m = re.match(r'\{\s*"([^"]*)"\s*:\s*[\[{]', head)
-        if m and m.group(1) in ("Layers", "Bindings", "I/O Tensors"):
-            return "export_layer_info"
-    return None
+    """The export kind of a file head, or None (see :func:`trtsweep.parsers.sniff.export_kind`)."""
+    return export_kind(text)
 
 
 # ----------------------------------------------------------------------------------------- times

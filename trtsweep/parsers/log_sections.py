@@ -39,8 +39,17 @@ class Line:
     text: str
 
 
+# The common shape, "[MM/DD/YYYY-HH:MM:SS] [I] " (+ "[TRT] "), read in one match.
+_PLAIN_PREFIX = re.compile(r"\[\d\d/\d\d/\d{4}-\d\d:\d\d:\d\d\] \[([IWEFV])\] (\[TRT\] )?")
+
+
 def split_prefix(raw: str) -> Line:
     """Strip timestamps and ``[S]``/``[TRT]`` tags from a cleaned line (bounded: a few tokens at most)."""
+    m = _PLAIN_PREFIX.match(raw)
+    if m:
+        rest = raw[m.end():]
+        if not rest or rest[0] not in "[ \t0123456789":  # nothing more to strip: done
+            return Line(m.group(1), m.group(2) is not None, rest)
     rest = raw
     severity: str | None = None
     trt = False
@@ -184,11 +193,16 @@ METRIC_NAMES = {
     "GPU Compute Time": "gpu_compute_ms",
     "D2H Latency": "d2h_ms",
 }
+# Items are "min = 0.5 ms"; a paste that lost the "=" signs ("mean 0.5 ms") reads the same.
 _METRIC_LINE = re.compile(
-    r"^(Latency|End-to-End Host Latency|Enqueue Time|H2D Latency|GPU Compute Time|D2H Latency): (min = .*)$"
+    r"^(Latency|End-to-End Host Latency|Enqueue Time|H2D Latency|GPU Compute Time|D2H Latency): (min\b.*)$"
 )
-_STAT_ITEM = re.compile(rf"^(min|max|mean|median) = ({NUM}) ?(ms|us|µs|ns|s)$")
-_PCT_ITEM = re.compile(rf"^percentile\(({NUM})%\) = ({NUM}) ?(ms|us|µs|ns|s)$")
+# One item of a metric line, ending at the next comma or the end of the line: cut-short items (a line
+# truncated mid-number) match nothing and are skipped.
+_ITEM = re.compile(
+    rf"\b(?:(min|max|mean|median)|percentile\(({NUM})%\))(?: ?= ?| )({NUM}) ?(ms|us|µs|ns|s)\s*(?=,|$)"
+)
+_PERCENTILE_KEYS: dict[str, str] = {}
 THROUGHPUT_RE = re.compile(rf"^[Tt]hroughput: ({NUM}) qps\s*$")
 WALLTIME_RE = re.compile(rf"^(?:Total Host Walltime|walltime): ({NUM}) ?(s|ms)\s*$")
 TOTAL_COMPUTE_RE = re.compile(rf"^(?:Total GPU Compute Time|total compute time): ({NUM}) ?(s|ms)\s*$")
@@ -200,20 +214,22 @@ def parse_metric_line(text: str) -> tuple[str, dict[str, float]] | None:
     if not m:
         return None
     values: dict[str, float] = {}
-    for item in m.group(2).split(", "):
-        item = item.strip()
-        s = _STAT_ITEM.match(item)
-        if s:
-            ms = to_ms(s.group(2), s.group(3))
-            if ms is not None:
-                values[s.group(1)] = ms
+    for name, pct, number, unit in _ITEM.findall(m.group(2)):
+        value = float(number) * _MS_FACTOR[unit]
+        if not math.isfinite(value):
             continue
-        p = _PCT_ITEM.match(item)
-        if p:
-            pct = to_float(p.group(1))
-            ms = to_ms(p.group(2), p.group(3))
-            if pct is not None and ms is not None:
-                values[percentile_key(pct)] = ms
+        if name:
+            values[name] = value
+            continue
+        key = _PERCENTILE_KEYS.get(pct)
+        if key is None:
+            p = to_float(pct)
+            if p is None:
+                continue
+            key = percentile_key(p)
+            if len(_PERCENTILE_KEYS) < 1000:  # a memo of the few percentiles logs print
+                _PERCENTILE_KEYS[pct] = key
+        values[key] = value
     return METRIC_NAMES[m.group(1)], values
 
 

@@ -36,7 +36,16 @@ from trtsweep.parsers.log_layers import (
     parse_verbose_layer,
     profile_layout,
 )
-from trtsweep.parsers.normalize import strip_prefixes_raw, unpaste, unpaste_prefixes
+from trtsweep.parsers.normalize import (
+    HEAD_LINES,
+    Normalizer,
+    normalize_lines,
+    paste_prefix,
+    start_line,
+    strip_prefix,
+    strip_prefix_raw,
+    unpaste,
+)
 from trtsweep.parsers.textio import decode_head, decode_line, iter_raw_chunks
 from trtsweep.records import BuildInfo, Device, NoteRecord, RunRecord, Stats, WarningRecord
 from trtsweep.versions import decode_version_int
@@ -45,7 +54,7 @@ KIND = "trtexec_log"
 MAX_OTHER_WARNINGS = 50
 MAX_NOTES = 20
 MAX_RAW_OPTIONS = 500  # per echo section; real echoes have < 80 lines
-HEAD_BYTES = 64 << 10  # how much of a log decides whether it carries a paste prefix
+HEAD_BYTES = 64 << 10  # how much of a log decides its paste prefix and where trtexec's output starts
 MAX_LINE_LENGTH = 200_000  # longer lines (huge --dumpOutput tensors) are only looked at up to here
 
 # ---------------------------------------------------------------------------------------------- sniffing
@@ -60,20 +69,25 @@ _WEAK = re.compile(
     r"|^(?:\[[^\]]*\] )?\[I\] === (?:Model|Build|System|Inference|Reporting) Options ==="
     r"|=== Device Information ===|=== Trace details ===|=== Profile \(\d+ iterations ?\) ==="
     r"|Average on \d+ runs - GPU latency"
-    r"|^\[\d{1,2}/\d{1,2}/\d{4}-\d{1,2}:\d{2}:\d{2}\] \[[IWEFV]\] ",
+    r"|^\[\d{1,2}/\d{1,2}/\d{4}-\d{1,2}:\d{2}:\d{2}\] \[[IWEFV]\] "
+    # A summary pasted without its timestamps (and maybe without its header line).
+    r"|^\[I\] (?:Throughput: [\d.]+ qps|(?:Latency|GPU Compute Time|Enqueue Time): min\b"
+    r"|(?:min|mean|median): [\d.]+ ms \(end to end|Total Host Walltime: |throughput: [\d.]+ qps)",
     re.M,
 )
 
 
-def looks_like(text: str) -> bool:
+def looks_like(text: str, unpasted: bool = False) -> bool:
     """True when the head of a file is trtexec console output (whole logs, fragments, 7.x logs).
 
     trtexec's own status line decides at once; otherwise Polygraphy output (which can embed TensorRT's
     ``[TRT] [I]`` lines, note the reversed tag order) is refused before the weaker trtexec markers count.
+    A paste prefix is removed first, unless the caller already did (``unpasted``).
     """
     if not text:
         return False
-    text = unpaste(text)
+    if not unpasted:
+        text = unpaste(text)
     if _STRONG.search(text):
         return True
     if _POLYGRAPHY.search(text):
@@ -452,7 +466,7 @@ class _Parser:
             run.trt7_block = None
             return
         # The echo is always tagged; untagged "=== Model Options ===" lines are trtexec's help text.
-        header = lo.SECTION_RE.match(text) if line.severity == "I" else None
+        header = lo.SECTION_RE.match(text) if line.severity == "I" and text[:4] == "=== " else None
         if header:
             if header.group(1) == "Model" and run.starts_new_inference_section() and not run.saw_running:
                 self.new_run()
@@ -604,68 +618,111 @@ _RUN_STARTING_HEADERS = (
 
 
 # ---------------------------------------------------------------------------------------------- public API
-def parse_lines(lines: Iterable[str], source: str) -> list[RunRecord]:
+def parse_lines(lines: Iterable[str], source: str, *, strict: bool = False) -> list[RunRecord]:
     """Parse cleaned console lines into one record per trtexec run (empty when none is recognisable).
 
-    Never raises for the content of ``lines``; exceptions raised by the iterable itself (I/O errors)
-    propagate.
+    The lines go through the normalisation stage (:mod:`normalize`: paste prefixes, banners, joined lines)
+    unless ``strict``. Never raises for the content of ``lines``; exceptions raised by the iterable itself
+    (I/O errors) propagate.
     """
     parser = _Parser(source)
-    for raw in lines:
-        if not isinstance(raw, str):
-            continue
-        parser.feed(raw[:MAX_LINE_LENGTH].rstrip("\r\n"))
+    stream: Iterable[str] = (raw[:MAX_LINE_LENGTH].rstrip("\r\n") for raw in lines if isinstance(raw, str))
+    if not strict:
+        stream = normalize_lines(stream)
+    for line in stream:
+        parser.feed(line)
     parser.close()
     return parser.records
 
 
-def parse_log(path: str | Path) -> list[RunRecord]:
+def parse_log(path: str | Path, *, strict: bool = False) -> list[RunRecord]:
     """Parse a trtexec console log file into one record per run, streaming it in constant memory.
 
-    Verbose ``[V]`` lines are most of a verbose log and almost all of them say nothing a record holds.
-    A regular expression over each raw chunk finds the other lines in C, so plain verbose lines are never
-    decoded or even visited one by one in Python; inside a block (layer information, tables) skipped
-    lines are fed after all, since there they can matter.
+    Verbose ``[V]`` lines and the per-iteration trace (``[I] Average on 10 runs - ...``) are most of a long
+    log, and none of them says anything a record holds. A regular expression over each raw chunk finds the
+    other lines in C, so those lines are never decoded or even visited one by one in Python; inside a
+    block (layer information, tables) or at a layer-information header they are fed after all.
+
+    Unless ``strict``, the head decides the paste prefix and where trtexec's output starts, and each kept
+    line goes through the normalisation stage (:mod:`normalize`).
     """
     parser = _Parser(str(path))
-    prefixes: list[bytes] | None = None
+    stage: Normalizer | None = None
+    prefix = b""
+    first = True
     for chunk in iter_raw_chunks(path):
-        if prefixes is None:
-            # A pasted log's constant prefix ("> ", code-block indentation) is judged once, from the head.
-            prefixes = unpaste_prefixes(decode_head(chunk[:HEAD_BYTES]))
         data = b"\n" + chunk  # every line, the first included, now follows a newline
-        if prefixes:
-            data = strip_prefixes_raw(data, prefixes)
+        if first:
+            first = False
+            if data.startswith(b"\n\xef\xbb\xbf"):
+                data = b"\n" + data[4:]  # a UTF-8 byte-order mark
+            if not strict:
+                stage, prefix, data = _head(data)
+        elif prefix:
+            data = strip_prefix_raw(data, prefix)
         done = 1  # data[:done] is handled
         for m in _KEPT_LINE_START.finditer(data):
             if m.start() > done:
-                _skipped_verbose(parser, data[done:m.start()])
+                _skipped(parser, data[done:m.start()])
             end = data.find(b"\n", m.end())
             end = len(data) if end < 0 else end
             for line in decode_line(data[m.end():end][:MAX_LINE_LENGTH]):
-                parser.feed(line)
+                if stage is None:
+                    parser.feed(line)
+                else:
+                    for part in stage.lines(line):
+                        parser.feed(part)
             done = end + 1
         if done < len(data):
-            _skipped_verbose(parser, data[done:])
+            _skipped(parser, data[done:])
     parser.close()
     return parser.records
 
 
-# The newline before a line that is *not* a plain verbose line. Plain verbose: a "[V] " tag preceded by
-# nothing but timestamps, spaces and a wrapper's "[TRT] " (anything else, e.g. another program's text or an
-# escape sequence, keeps the line), unless it is the layer-information header that opens a block.
-# Anchoring on the newline lets the regex engine jump from line to line instead of trying every byte.
-_KEPT_LINE_START = re.compile(rb"\n(?![0-9/\-:.\[\] TRZ]{0,60}\[V\] (?![^\n]*Layer Information))")
+def _head(data: bytes) -> tuple[Normalizer, bytes, bytes]:
+    """From the first chunk: the stage, the paste prefix (bytes) and the chunk from the first trtexec line."""
+    head = decode_head(data[1:HEAD_BYTES + 1])
+    prefix_text = paste_prefix(head)
+    prefix = prefix_text.encode("utf-8")
+    data = strip_prefix_raw(data, prefix)
+    lines = [strip_prefix(x, prefix_text) for x in head.split("\n")[:HEAD_LINES]]
+    skip = start_line(lines[:-1] if len(lines) > 1 else lines)
+    at = 0
+    for _ in range(skip):  # drop the banner: data[at] is the newline before trtexec's first line
+        at = data.find(b"\n", at + 1)
+    return Normalizer(prefix_text), prefix, data[at:] if at > 0 else data
 
 
-def _skipped_verbose(parser: _Parser, block: bytes) -> None:
-    """Account for plain verbose lines the expression skipped; feed them if a block is open."""
-    if parser.run.mode is None:
-        parser.note_verbose()
-        return
-    for raw in block.split(b"\n"):
-        if parser.run.mode is None:
-            parser.note_verbose()
-            continue
-        for line in decode_line(raw[:MAX_LINE_LENGTH]):
+# The newline before a line that is *not* a plain verbose or trace line. Plain: a "[V] " tag (or "[I] Average
+# on N runs - ") preceded by nothing but timestamps, spaces and a wrapper's "[TRT] " (anything else, e.g.
+# another program's text or an escape sequence, keeps the line). Anchoring on the newline lets the regex
+# engine jump from line to line instead of trying every byte. A verbose layer-information header is found by
+# _skipped, with a substring search over the skipped block.
+_KEPT_LINE_START = re.compile(rb"\n(?![0-9/\-:.\[\] TRZ]{0,60}(?:\[V\] |\[I\] Average on \d+ runs - ))")
+_LAYER_HEADER = b"Layer Information"
+
+
+def _skipped(parser: _Parser, block: bytes) -> None:
+    """Account for the plain verbose / trace lines the expression skipped; feed those that can matter.
+
+    They matter inside an open block (verbose layer rows, tables), at a verbose layer-information header
+    (which opens one) and inside an option echo section; everywhere else they are only counted. Once the
+    block closes and no header follows, the rest is skipped at once.
+    """
+    pos, size = 0, len(block)
+    while pos < size:
+        run = parser.run
+        if run.mode is None and run.section is None:
+            header = block.find(_LAYER_HEADER, pos)
+            if header < 0:
+                parser.note_verbose()
+                return
+            line_start = block.rfind(b"\n", pos, header) + 1
+            if line_start > pos:
+                parser.note_verbose()
+            pos = max(line_start, pos)
+        end = block.find(b"\n", pos)
+        end = size if end < 0 else end
+        for line in decode_line(block[pos:end][:MAX_LINE_LENGTH]):
             parser.feed(line)
+        pos = end + 1
