@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from trtsweep.parsers.lazy_re import lazy
 from trtsweep.parsers.log_sections import Line
 
 MAX_MATCHES = 5  # lines kept per failure class
@@ -19,74 +20,74 @@ MAX_CONTINUATION = 40  # untagged lines taken as part of one [E] message
 # Ordered by priority: the root cause beats the generic tail ("Engine set up failed"), a specific
 # library message beats the parser's wrap-up ("Failed to parse onnx file").
 CLASS_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("oom", re.compile(r"out of memory|OutOfMemory|Requested amount of GPU memory|cudaErrorMemoryAllocation"
+    ("oom", lazy(r"out of memory|OutOfMemory|Requested amount of GPU memory|cudaErrorMemoryAllocation"
                        r"|User allocator error allocating|\bOOM\b", re.I)),
     # A plugin the run needs is not there: an engine's plugin at deserialization, a plugin library that does
     # not load, or the ONNX parser's fallback plugin importer finding no plugin for an op (but see
     # FailureEvidence.result: a *standard* ONNX op without importer is unsupported, not a missing plugin).
-    ("plugin_missing", re.compile(r"IPluginCreator not found|Cannot deserialize plugin"
+    ("plugin_missing", lazy(r"IPluginCreator not found|Cannot deserialize plugin"
                                   r"|Could not load plugin library|Unable to open library"
                                   r"|Plugin not found|getPluginCreator could not find plugin")),
-    ("engine_mismatch", re.compile(r"not compatible with this version|Version tag does not match"
+    ("engine_mismatch", lazy(r"not compatible with this version|Version tag does not match"
                                    r"|Engine deserialization failed|magic tag does not match")),
-    ("unsupported_op", re.compile(r"No importer registered for op|UNSUPPORTED_NODE|Unsupported operator")),
-    ("shape_error", re.compile(r"satisfy any optimization profile|exceed min ~ max range|static shapes"
+    ("unsupported_op", lazy(r"No importer registered for op|UNSUPPORTED_NODE|Unsupported operator")),
+    ("shape_error", lazy(r"satisfy any optimization profile|exceed min ~ max range|static shapes"
                                r"|Invalid tensor names found in --shapes|profileM(?:ax|in)Dims")),
-    ("invalid_argument", re.compile(
+    ("invalid_argument", lazy(
         r"Unknown option|^(?:Uncaught exception detected: )?sto[ifd]\b|Incompatible load and save engine"
         r"|Model missing or format not recognized|is not in \[0,100\]|Unknown memory pool"
         r"|Negative memory pool|invalid unit specifier|conversion failure|Unknown tactic source"
         r"|Invalid TensorFormat|Invalid usage|Must specify only --optShapes|Cannot find device ID"
         r"|invalid device ordinal|cudaErrorInvalidDevice\b")),
-    ("parse_error", re.compile(r"Failed to parse|Parsing model failed|Invalid Node|While parsing node"
+    ("parse_error", lazy(r"Failed to parse|Parsing model failed|Invalid Node|While parsing node"
                                r"|In function (?:parseNode|import)|Assertion failed")),
-    ("crash", re.compile(r"Segmentation fault|\bAborted\b|core dumped|terminate called|Bus error|^Killed\b"
+    ("crash", lazy(r"Segmentation fault|\bAborted\b|core dumped|terminate called|Bus error|^Killed\b"
                          r"|Floating point exception|Illegal instruction|SIGSEGV|SIGABRT|double free"
                          r"|: Assertion [`'].*' failed|^Cuda failure: |illegal memory access"
                          r"|unspecified launch failure")),
 ]
 PRIORITY = {name: i for i, (name, _) in enumerate(CLASS_PATTERNS)}
 # Before the option echo / device block, any "Invalid X"/"Unknown X" message is trtexec rejecting argv.
-_EARLY_INVALID = re.compile(r"^(?:Invalid |Unknown )")
+_EARLY_INVALID = lazy(r"^(?:Invalid |Unknown )")
 # Lines that only say *that* something failed; they decide the status but are not shown as the cause.
-GENERIC = re.compile(
+GENERIC = lazy(
     r"Engine set up failed|Inference set up failed|Failed to create engine|Engine creation failed"
     r"|Error occurred during inference|Parsing model failed|Failed to parse onnx file"
     r"|Engine could not be created|While parsing node|Got invalid engine"
 )
 # Untagged lines after an [E] line continue it, except trtexec's help text (printed after argv errors).
-ERROR_CONTINUATION = re.compile(r"^(?!\s*--|\s*=== |Usage:)")
+ERROR_CONTINUATION = lazy(r"^(?!\s*--|\s*=== |Usage:)")
 # Messages of the shell, the C++ runtime and CUDA's error check when trtexec dies without a FAILED line:
 # signals as the shell reports them, an uncaught exception, a failed C assert()
 # ("trtexec: graph.cpp:1059: ...: Assertion `0 && "Unsupported type"' failed.") and trtexec's own
 # cudaCheck ("Cuda failure: invalid device ordinal", then abort()).
-CRASH_RAW = re.compile(
+CRASH_RAW = lazy(
     r"^(?:Segmentation fault|Aborted|Bus error|Killed|Floating point exception|Illegal instruction)\b"
     r"|core dumped|^terminate called|: Assertion [`'].*' failed\.?$|^Cuda failure: "
 )
 # The "  what():  <message>" line under "terminate called after throwing ...".
-CRASH_DETAIL = re.compile(r"^\s*what\(\):")
+CRASH_DETAIL = lazy(r"^\s*what\(\):")
 # [W] lines that point at memory exhaustion; they only count as a cause when the run failed.
-OOM_HINT = re.compile(r"Requested amount of GPU memory|out of memory", re.I)
+OOM_HINT = lazy(r"Requested amount of GPU memory|out of memory", re.I)
 # trtexec prints "Cannot find device ID N!" at [I] level and exits (9.1+, reference §2.2).
-DEVICE_NOT_FOUND = re.compile(r"^Cannot find device ID -?\d+!?\s*$")
+DEVICE_NOT_FOUND = lazy(r"^Cannot find device ID -?\d+!?\s*$")
 
 # The name of the op that had no importer (then looked up as a plugin, and not found).
-_OP_NAME = re.compile(r"No importer registered for op: ([\w.:-]+)|could not find plugin:? ([\w.:-]+)"
+_OP_NAME = lazy(r"No importer registered for op: ([\w.:-]+)|could not find plugin:? ([\w.:-]+)"
                       r"|While parsing node number \d+ \[([\w.:-]+)")
 # Lines of the fallback plugin lookup (not a library that failed to load, not an engine's plugin).
-_PLUGIN_LOOKUP = re.compile(r"Plugin not found|getPluginCreator could not find plugin")
+_PLUGIN_LOOKUP = lazy(r"Plugin not found|getPluginCreator could not find plugin")
 
 # The step of the run a line says failed: the earliest such line decides (reference §3.2, §5). "build" is
 # trtexec's engine set-up, building the engine or deserializing one given with --loadEngine.
 PHASE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("parse", re.compile(r"Failed to parse|Parsing model failed|While parsing node|ModelImporter\.cpp"
+    ("parse", lazy(r"Failed to parse|Parsing model failed|While parsing node|ModelImporter\.cpp"
                          r"|In function (?:parseGraph|parseNode|import\w*|check\w*)")),
-    ("build", re.compile(r"Engine could not be created|Failed to create engine|Engine creation failed"
+    ("build", lazy(r"Engine could not be created|Failed to create engine|Engine creation failed"
                          r"|Engine set up failed|Engine deserialization failed|buildSerializedNetwork"
                          r"|buildEngineWithConfig|Could not find any implementation|deserializeCudaEngine"
                          r"|Got invalid engine")),
-    ("inference", re.compile(r"Inference set up failed|Error occurred during inference"
+    ("inference", lazy(r"Inference set up failed|Error occurred during inference"
                              r"|[Uu]nable to create execution context|createExecutionContext"
                              r"|setInputShape|setBindingDimensions|validateInputBindings|\benqueue(?:V[23])?\b"
                              r"|executeV2|satisfy any optimization profile|exceed min ~ max range")),

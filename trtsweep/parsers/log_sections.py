@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from trtsweep.parsers.lazy_re import lazy
 from trtsweep.records import percentile_key
 
 # Unambiguous (no two ways to split a digit run), so long digit runs cannot make a pattern backtrack.
@@ -23,11 +24,11 @@ NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 # trtexec: "[MM/DD/YYYY-HH:MM:SS] [I] [TRT] text". Some captures repeat the timestamp (a TRT 7 Jetson log
 # prints "[06/11/2020-10:40:02] [06/11/2020-10:40:02] [I] [TRT] "), CI systems prepend ISO stamps, and
 # Polygraphy-style loggers put "[TRT]" before the severity; strip all of those in any order.
-_TS = re.compile(
+_TS = lazy(
     r"^\s*(?:\[\d{1,2}/\d{1,2}/\d{2,4}-\d{1,2}:\d{2}:\d{2}(?:\.\d+)?\]"
     r"|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\s?"
 )
-_TAG = re.compile(r"^\s*\[(I|W|E|F|V|TRT)\]\s?")
+_TAG = lazy(r"^\s*\[(I|W|E|F|V|TRT)\]\s?")
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Line:
 
 
 # The common shape, "[MM/DD/YYYY-HH:MM:SS] [I] " (+ "[TRT] "), read in one match.
-_PLAIN_PREFIX = re.compile(r"\[\d\d/\d\d/\d{4}-\d\d:\d\d:\d\d\] \[([IWEFV])\] (\[TRT\] )?")
+_PLAIN_PREFIX = lazy(r"\[\d\d/\d\d/\d{4}-\d\d:\d\d:\d\d\] \[([IWEFV])\] (\[TRT\] )?")
 
 
 def split_prefix(raw: str) -> Line:
@@ -112,12 +113,12 @@ def to_s(value: str, unit: str) -> float | None:
 
 
 # ---------------------------------------------------------------------------------------------- status
-STATUS_RE = re.compile(
+STATUS_RE = lazy(
     r"^&&&& (RUNNING|PASSED|FAILED|WAIVED) TensorRT\.trtexec(?: \[TensorRT v(\d+)\])?(?: \[b(\d+)\])?"
     r"(?: # ?(.*))?$"
 )
-TASK_RE = re.compile(r"^&&&& TASK_(BEGIN|END|ABORT)\b")
-VERSION_LINE_RE = re.compile(r"^TensorRT version: (\d+(?:\.\d+){1,3}|\d+)\s*$")
+TASK_RE = lazy(r"^&&&& TASK_(BEGIN|END|ABORT)\b")
+VERSION_LINE_RE = lazy(r"^TensorRT version: (\d+(?:\.\d+){1,3}|\d+)\s*$")
 
 
 def version_from_text(text: str) -> str | None:
@@ -134,12 +135,12 @@ def version_from_text(text: str) -> str | None:
 
 # ---------------------------------------------------------------------------------------------- device
 _DEVICE_FIELDS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^Selected Device: (.+?)\s*$"), "name"),
-    (re.compile(r"^Compute Capability: (\d+\.\d+)\s*$"), "compute_capability"),
-    (re.compile(r"^SMs: (\d+)\s*$"), "sm_count"),
-    (re.compile(rf"^Device Global Memory: ({NUM}) (MiB|MB|GiB)\s*$"), "memory_gib"),
-    (re.compile(rf"^(?:Application )?Compute Clock Rate: ({NUM}) (GHz|MHz)\s*$"), "clock_mhz"),
-    (re.compile(rf"^(?:Application )?Memory Clock Rate: ({NUM}) (GHz|MHz)\s*$"), "memory_clock_mhz"),
+    (lazy(r"^Selected Device: (.+?)\s*$"), "name"),
+    (lazy(r"^Compute Capability: (\d+\.\d+)\s*$"), "compute_capability"),
+    (lazy(r"^SMs: (\d+)\s*$"), "sm_count"),
+    (lazy(rf"^Device Global Memory: ({NUM}) (MiB|MB|GiB)\s*$"), "memory_gib"),
+    (lazy(rf"^(?:Application )?Compute Clock Rate: ({NUM}) (GHz|MHz)\s*$"), "clock_mhz"),
+    (lazy(rf"^(?:Application )?Memory Clock Rate: ({NUM}) (GHz|MHz)\s*$"), "memory_clock_mhz"),
 ]
 
 
@@ -166,12 +167,12 @@ def parse_device_line(text: str) -> tuple[str, Any] | None:
 
 # ---------------------------------------------------------------------------------------------- build
 _BUILD_FIELDS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(rf"^Engine built in ({NUM}) sec\.?\s*$"), "engine_build_s"),
-    (re.compile(rf"^Created engine with size: ({NUM}) MiB\s*$"), "engine_size_mib"),
-    (re.compile(rf"^Engine loaded in ({NUM}) sec\.?\s*$"), "engine_load_s"),
-    (re.compile(rf"^Engine deserialized in ({NUM}) sec\.?\s*$"), "engine_deserialize_s"),
+    (lazy(rf"^Engine built in ({NUM}) sec\.?\s*$"), "engine_build_s"),
+    (lazy(rf"^Created engine with size: ({NUM}) MiB\s*$"), "engine_size_mib"),
+    (lazy(rf"^Engine loaded in ({NUM}) sec\.?\s*$"), "engine_load_s"),
+    (lazy(rf"^Engine deserialized in ({NUM}) sec\.?\s*$"), "engine_deserialize_s"),
 ]
-LOADED_ENGINE_SIZE_RE = re.compile(rf"^Loaded engine size: ({NUM}) (MiB|MB)\s*$")
+LOADED_ENGINE_SIZE_RE = lazy(rf"^Loaded engine size: ({NUM}) (MiB|MB)\s*$")
 
 
 def parse_build_line(text: str) -> tuple[str, float] | None:
@@ -194,18 +195,18 @@ METRIC_NAMES = {
     "D2H Latency": "d2h_ms",
 }
 # Items are "min = 0.5 ms"; a paste that lost the "=" signs ("mean 0.5 ms") reads the same.
-_METRIC_LINE = re.compile(
+_METRIC_LINE = lazy(
     r"^(Latency|End-to-End Host Latency|Enqueue Time|H2D Latency|GPU Compute Time|D2H Latency): (min\b.*)$"
 )
 # One item of a metric line, ending at the next comma or the end of the line: cut-short items (a line
 # truncated mid-number) match nothing and are skipped.
-_ITEM = re.compile(
+_ITEM = lazy(
     rf"\b(?:(min|max|mean|median)|percentile\(({NUM})%\))(?: ?= ?| )({NUM}) ?(ms|us|µs|ns|s)\s*(?=,|$)"
 )
 _PERCENTILE_KEYS: dict[str, str] = {}
-THROUGHPUT_RE = re.compile(rf"^[Tt]hroughput: ({NUM}) qps\s*$")
-WALLTIME_RE = re.compile(rf"^(?:Total Host Walltime|walltime): ({NUM}) ?(s|ms)\s*$")
-TOTAL_COMPUTE_RE = re.compile(rf"^(?:Total GPU Compute Time|total compute time): ({NUM}) ?(s|ms)\s*$")
+THROUGHPUT_RE = lazy(rf"^[Tt]hroughput: ({NUM}) qps\s*$")
+WALLTIME_RE = lazy(rf"^(?:Total Host Walltime|walltime): ({NUM}) ?(s|ms)\s*$")
+TOTAL_COMPUTE_RE = lazy(rf"^(?:Total GPU Compute Time|total compute time): ({NUM}) ?(s|ms)\s*$")
 
 
 def parse_metric_line(text: str) -> tuple[str, dict[str, float]] | None:
@@ -236,10 +237,10 @@ def parse_metric_line(text: str) -> tuple[str, dict[str, float]] | None:
 # TRT 7: block headers, then "min: X ms (end to end Y ms)" / "percentile: X ms at 99% (end to end …)".
 TRT7_BLOCKS = {"Host latency": "latency_ms", "Host Latency": "latency_ms", "Enqueue Time": "enqueue_ms",
                "GPU Compute": "gpu_compute_ms"}
-_TRT7_STAT = re.compile(
+_TRT7_STAT = lazy(
     rf"^(min|max|mean|median): ({NUM}) ?(ms|us|s)(?: \(end to end ({NUM}) ?(ms|us|s)\))?\s*$"
 )
-_TRT7_PCT = re.compile(rf"^percentile: ({NUM}) ?(ms|us|s) at ({NUM})%"
+_TRT7_PCT = lazy(rf"^percentile: ({NUM}) ?(ms|us|s) at ({NUM})%"
                        rf"(?: \(end to end ({NUM}) ?(ms|us|s) at ({NUM})%\))?\s*$")
 
 
@@ -263,19 +264,19 @@ def parse_trt7_stat(text: str) -> tuple[str, float, float | None] | None:
 
 # ---------------------------------------------------------------------------------------------- warnings
 _RULE_WARNINGS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"Throughput may be bound by Enqueue Time"), "enqueue_bound"),
-    (re.compile(r"Throughput may be bound by host-to-device transfers"), "h2d_bound"),
-    (re.compile(r"Throughput may be bound by device-to-host transfers"), "d2h_bound"),
-    (re.compile(r"GPU compute time is unstable"), "unstable_gpu_compute"),
-    (re.compile(r"Multiple inference streams are used"), "multi_stream_inaccurate"),
-    (re.compile(r"Dynamic dimensions required for input|Shape missing for input with dynamic shape"),
+    (lazy(r"Throughput may be bound by Enqueue Time"), "enqueue_bound"),
+    (lazy(r"Throughput may be bound by host-to-device transfers"), "h2d_bound"),
+    (lazy(r"Throughput may be bound by device-to-host transfers"), "d2h_bound"),
+    (lazy(r"GPU compute time is unstable"), "unstable_gpu_compute"),
+    (lazy(r"Multiple inference streams are used"), "multi_stream_inaccurate"),
+    (lazy(r"Dynamic dimensions required for input|Shape missing for input with dynamic shape"),
      "dynamic_shape_missing"),
-    (re.compile(r"(?:has been|is) deprecated|Weakly-typed networks have been deprecated"), "deprecated_flag"),
+    (lazy(r"(?:has been|is) deprecated|Weakly-typed networks have been deprecated"), "deprecated_flag"),
 ]
-CV_RE = re.compile(rf"coefficient of variance = ({NUM})\s*%")
+CV_RE = lazy(rf"coefficient of variance = ({NUM})\s*%")
 # A dynamic input given no shape: trtexec picks one and says which (the run then uses it). The 10.x run-time
 # wording glues the name to "Automatically" (sic).
-AUTO_SHAPE_RE = re.compile(
+AUTO_SHAPE_RE = lazy(
     r"Dynamic dimensions required for input: (?P<a>[^,]+), but no shapes were provided\. "
     r"Automatically overriding shape to: (?P<sa>[\dx]+)"
     r"|Shape missing for input with dynamic shape: (?P<b>.+?)\s*"
@@ -296,9 +297,9 @@ def apply_auto_shape(options: dict[str, Any], text: str) -> None:
     current.setdefault(name.strip(), dims)
 # An [I] line in 8.4-10.x (reference §3.6): with --dumpProfile and no --separateProfileRun the summary is
 # suppressed; the profiler's layer times then carry the extra synchronisations too.
-PROFILE_INACCURATE_RE = re.compile(r"e2e network timing is not reported since it is inaccurate")
+PROFILE_INACCURATE_RE = lazy(r"e2e network timing is not reported since it is inaccurate")
 # 8.4+: "Skipped inference phase since --skipInference is added." (--buildOnly in 8.4-8.5).
-SKIPPED_INFERENCE_RE = re.compile(r"^Skipped inference phase since --\w+ is added")
+SKIPPED_INFERENCE_RE = lazy(r"^Skipped inference phase since --\w+ is added")
 
 
 def classify_warning(text: str) -> str:

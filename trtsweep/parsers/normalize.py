@@ -22,23 +22,24 @@ Missing timestamps and lines padded with spaces need no stage: the line parser n
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
+
+from trtsweep.parsers.lazy_re import lazy
 
 HEAD_LINES = 400  # lines of the head that decide the prefix and the start
 HEAD_CHARS = 64 << 10
 
 # The start of a line trtexec printed (after any paste prefix): a status line, a timestamp (trtexec's, a
 # CI system's ISO stamp), a severity tag, or a wrapper's "[TRT] " before one of them.
-_TRTEXEC_START = re.compile(
+_TRTEXEC_START = lazy(
     r"(?:\[TRT\] )?(?:&&&& (?:RUNNING|PASSED|FAILED) TensorRT\.trtexec"
     r"|\[\d{1,2}/\d{1,2}/\d{2,4}-\d{1,2}:\d{2}:\d{2}(?:\.\d+)?\] "
     r"|\[[IWEFV]\] "
     r"|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})"
 )
-_PREFIX_CHARS = re.compile(r"[ \t>]*")
+_PREFIX_CHARS = lazy(r"[ \t>]*")
 # Quote marks and blanks left before a trtexec line that the head's prefix did not cover.
-_LEFTOVER = re.compile(r"[ \t>]+(?=(?:\[TRT\] )?(?:&&&& |\[\d{1,2}/\d{1,2}/\d{2,4}-|\[[IWEFV]\] ))")
+_LEFTOVER = lazy(r"[ \t>]+(?=(?:\[TRT\] )?(?:&&&& |\[\d{1,2}/\d{1,2}/\d{2,4}-|\[[IWEFV]\] ))")
 
 # ---------------------------------------------------------------------------------------------- joined lines
 _TIMESTAMP = r"\[\d{1,2}/\d{1,2}/\d{2,4}-\d{1,2}:\d{2}:\d{2}(?:\.\d+)?\] "
@@ -54,16 +55,16 @@ _METRIC_NAMES = (
 # "12 qps", a percentage's ")", the "===" of a header, a 7.x block header) before a metric name; blanks
 # before a timestamp; blanks before a status line. Each expression starts with a literal or a small set,
 # so the regex engine skips the rest of a line quickly (most lines hold no cut at all).
-_CUT_METRIC = re.compile(
+_CUT_METRIC = lazy(
     r"(?:\d ?(?:ms|us|µs|ns|sec|s|qps)\)?|%\)|===|Host Latency|Host latency|Enqueue Time|GPU Compute)"
     rf"([ \t]+)(?=(?:\[[IWEFV]\] )?(?:{_METRIC_NAMES}))"
 )
-_TIMESTAMP_AT = re.compile(_TIMESTAMP)
+_TIMESTAMP_AT = lazy(_TIMESTAMP)
 # The prefix trtexec (and wrappers) put before a line's text: timestamps, a severity tag, "[TRT] ".
-_LEAD = re.compile(rf"(?:\[TRT\] )?(?:{_TIMESTAMP})*(?:(\[[IWEFV]\]) )?(?:\[TRT\] )?")
-_ONLY_PREFIX = re.compile(rf"(?:{_TIMESTAMP}|\[[IWEFV]\] |\[TRT\] |[ \t])*")
+_LEAD = lazy(rf"(?:\[TRT\] )?(?:{_TIMESTAMP})*(?:(\[[IWEFV]\]) )?(?:\[TRT\] )?")
+_ONLY_PREFIX = lazy(rf"(?:{_TIMESTAMP}|\[[IWEFV]\] |\[TRT\] |[ \t])*")
 _STATUS = "&&&& "
-_STARTS_TAGGED = re.compile(rf"(?:{_TIMESTAMP}|\[[IWEFV]\] |&&&& )")
+_STARTS_TAGGED = lazy(rf"(?:{_TIMESTAMP}|\[[IWEFV]\] |&&&& )")
 # The names before a summary line's ": " (longest first: "End-to-End Host Latency" before "Latency").
 _NAMES = ("Total GPU Compute Time", "Total Host Walltime", "End-to-End Host Latency", "GPU Compute Time",
           "Enqueue Time", "H2D Latency", "D2H Latency", "Latency", "Throughput", "total compute time",

@@ -113,9 +113,10 @@ class LineParser:
                 self.block.feed(line)
             elif _IO_HEADER.match(line):
                 # Output that starts mid-run, inside a runner's "---- Inference Input(s) ----" block.
-                self._open(ModelBlock(None))
+                block = ModelBlock(None)
+                self._open(block)
                 self.run_marker = True
-                self.block.feed(line)
+                block.feed(line)
             return
         self._close_block()
         m = _LOG.match(line)

@@ -7,13 +7,13 @@ parser. :mod:`exports` and :mod:`polygraphy` re-export their sniffers from here.
 
 from __future__ import annotations
 
-import re
+from trtsweep.parsers.lazy_re import lazy
 
 # ---------------------------------------------------------------------------------------------- exports
 _TIMES_KEYS = ("computeMs", "latencyMs", "startComputeMs", "endComputeMs")
-_KEY = re.compile(r'"([^"\\]{1,64})"\s*:')
-_COUNT_ROW = re.compile(r"^\{\s*\"count\"\s*:\s*(\d+)\s*\}$")
-_LAYER_INFO_HEAD = re.compile(r'\{\s*"([^"]*)"\s*:\s*[\[{]')
+_KEY = lazy(r'"([^"\\]{1,64})"\s*:')
+_COUNT_ROW = lazy(r"^\{\s*\"count\"\s*:\s*(\d+)\s*\}$")
+_LAYER_INFO_HEAD = lazy(r'\{\s*"([^"]*)"\s*:\s*[\[{]')
 
 
 def export_kind(text: str) -> str | None:
@@ -52,7 +52,7 @@ def _export_kind(text: str) -> str | None:
 # ---------------------------------------------------------------------------------------------- Polygraphy
 _TRTEXEC = ("&&&& RUNNING TensorRT.trtexec", "=== Performance summary ===", "TensorRT.trtexec [")
 # JSON starts "{" or "[" + value; "[I] " and TensorRT's "[03/14/2022-08:20:47]" are log lines, not arrays.
-_JSON_START = re.compile(r"^\s*(?:\{|\[\s*(?:[\[{\]\"]|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\s*[,\]]|$))")
+_JSON_START = lazy(r"^\s*(?:\{|\[\s*(?:[\[{\]\"]|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\s*[,\]]|$))")
 # Lines only Polygraphy prints (at the start of a "[I] " style log line); any one of them claims a file.
 _STRONG_ALTERNATIVES = (
     r"RUNNING \| Command: \S*polygraphy",
@@ -70,21 +70,21 @@ _STRONG_ALTERNATIVES = (
     r"Finished engine building in [\d.]+ seconds",
     r"\S+-runner-N\d+-\S+\s*(?:\||$)",
 )
-_STRONG = re.compile(r"(?m)^[ \t]*\[[A-Z!]\]\s+(?:" + "|".join(_STRONG_ALTERNATIVES) + ")")
+_STRONG = lazy(r"(?m)^[ \t]*\[[A-Z!]\]\s+(?:" + "|".join(_STRONG_ALTERNATIVES) + ")")
 # A runner's I/O block, untagged and indented, as a fragment may start with it.
-_IO_BLOCK = re.compile(r"(?m)^[ \t]*---- Inference (?:Input|Output)\(s\) ----[ \t]*$")
-_INSPECT_BANNER = re.compile(
+_IO_BLOCK = lazy(r"(?m)^[ \t]*---- Inference (?:Input|Output)\(s\) ----[ \t]*$")
+_INSPECT_BANNER = lazy(
     r"(?m)^[ \t]*\[I\] ==== (?:ONNX Model|TensorRT Engine|TensorRT Network|Data \(|Run Results \()"
 )
-_RUN_MARKER = re.compile(r"(?m)^[ \t]*\[[A-Z!]\]\s+(?:\S+\s+\| Activating|Accuracy Comparison"
+_RUN_MARKER = lazy(r"(?m)^[ \t]*\[[A-Z!]\]\s+(?:\S+\s+\| Activating|Accuracy Comparison"
                          r"|Output Validation \||RUNNING \| Iteration|Reducing model|Minimum Bad Model"
                          r"|Finished engine building in)")
-_COMMAND_IN_TEXT = re.compile(
+_COMMAND_IN_TEXT = lazy(
     r"(?m)^[ \t]*\[[A-Z!]\]\s+(?:RUNNING|PASSED|FAILED) \| (?:Runtime: [\d.]+s \| )?Command: (.*)$"
 )
 # Subcommands whose first argument is itself a subcommand ("inspect model", "debug reduce", "check lint").
 _GROUPS = {"inspect", "debug", "check", "surgeon", "data", "plugin", "template"}
-_SUBCOMMAND_WORD = re.compile(r"[a-z][a-z-]*")
+_SUBCOMMAND_WORD = lazy(r"[a-z][a-z-]*")
 
 
 def polygraphy_kind(text: str) -> str | None:

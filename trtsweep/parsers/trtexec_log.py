@@ -18,6 +18,7 @@ from typing import Any
 
 from trtsweep.parsers import log_options as lo
 from trtsweep.parsers import log_sections as ls
+from trtsweep.parsers.lazy_re import lazy
 from trtsweep.parsers.log_failures import (
     CRASH_DETAIL,
     CRASH_RAW,
@@ -58,13 +59,13 @@ HEAD_BYTES = 64 << 10  # how much of a log decides its paste prefix and where tr
 MAX_LINE_LENGTH = 200_000  # longer lines (huge --dumpOutput tensors) are only looked at up to here
 
 # ---------------------------------------------------------------------------------------------- sniffing
-_STRONG = re.compile(r"^&&&& (?:RUNNING|PASSED|FAILED) TensorRT\.trtexec", re.M)
-_POLYGRAPHY = re.compile(
+_STRONG = lazy(r"^&&&& (?:RUNNING|PASSED|FAILED) TensorRT\.trtexec", re.M)
+_POLYGRAPHY = lazy(
     r"RUNNING \| Command:|Loaded Module: polygraphy|==== TensorRT Engine ===="
     r"|^\s*(?:\[[^\]]*\] )?\[TRT\] \[[IWEV]\]|\b(?:onnxrt|trt)-runner-N\d",
     re.M,
 )
-_WEAK = re.compile(
+_WEAK = lazy(
     r"=== Performance summary ==="
     r"|^(?:\[[^\]]*\] )?\[I\] === (?:Model|Build|System|Inference|Reporting) Options ==="
     r"|=== Device Information ===|=== Trace details ===|=== Profile \(\d+ iterations ?\) ==="
@@ -603,7 +604,7 @@ class _Parser:
 # trtexec's own progress lines: the step a run has reached (reference §3.2). A failure with no line naming its
 # step happened in the last one reached. "build" covers the engine set-up: building, or loading and
 # deserializing an engine given with --loadEngine.
-_STAGE = re.compile(
+_STAGE = lazy(
     r"^(?:(?P<parse>Start parsing network model)"
     r"|(?P<build>Finish(?:ed)? parsing network model|Engine loaded in )"
     r"|(?P<inference>Engine built in |Engine deserialized in |Created execution context|Starting inference"
@@ -698,7 +699,7 @@ def _head(data: bytes) -> tuple[Normalizer, bytes, bytes]:
 # another program's text or an escape sequence, keeps the line). Anchoring on the newline lets the regex
 # engine jump from line to line instead of trying every byte. A verbose layer-information header is found by
 # _skipped, with a substring search over the skipped block.
-_KEPT_LINE_START = re.compile(rb"\n(?![0-9/\-:.\[\] TRZ]{0,60}(?:\[V\] |\[I\] Average on \d+ runs - ))")
+_KEPT_LINE_START = lazy(rb"\n(?![0-9/\-:.\[\] TRZ]{0,60}(?:\[V\] |\[I\] Average on \d+ runs - ))")
 _LAYER_HEADER = b"Layer Information"
 
 
