@@ -198,7 +198,7 @@ def test_hackcn_trt860_load_engine_unstable() -> None:
 
 def test_jetsontrtexec_trt7_resnet50_seven_batches() -> None:
     records = runs("jetsontrtexec__raw_ResNet50_N2_None_int8_10.txt")
-    # seven RUNNING/PASSED pairs: lines 1/177, 178/303, 304/411, 412/?, 507/595, 596/681, 682/764
+    # seven RUNNING/PASSED pairs: lines 1/177, 178/303, 304/411, 412/506, 507/595, 596/681, 682/764
     assert len(records) == 7 and all(r.status == "passed" for r in records)
     assert [r.options["batch"] for r in records] == [1, 4, 8, 16, 32, 64, 128]  # "Batch: N" lines 28, 205 ...
     assert [r.throughput_qps for r in records] == [318.785, 595.253, 700.443, 717.65, 775.89, 848.189,

@@ -38,6 +38,9 @@ _TRTEXEC_START = lazy(
     r"|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})"
 )
 _PREFIX_CHARS = lazy(r"[ \t>]*")
+# A line of a quote that holds only quote marks (a blank line of the quoted text), as str and raw bytes.
+_QUOTE_ONLY = lazy(r"[ \t]*>[ \t>]*[\r\n]*")
+_QUOTE_ONLY_RAW = lazy(rb"\n[ \t]*>[ \t>]*(?=\r?\n|$)")
 # Quote marks and blanks left before a trtexec line that the head's prefix did not cover.
 _LEFTOVER = lazy(r"[ \t>]+(?=(?:\[TRT\] )?(?:&&&& |\[\d{1,2}/\d{1,2}/\d{2,4}-|\[[IWEFV]\] ))")
 
@@ -56,7 +59,7 @@ _METRIC_NAMES = (
 # before a timestamp; blanks before a status line. Each expression starts with a literal or a small set,
 # so the regex engine skips the rest of a line quickly (most lines hold no cut at all).
 _CUT_METRIC = lazy(
-    r"(?:\d ?(?:ms|us|µs|ns|sec|s|qps)\)?|%\)|===|Host Latency|Host latency|Enqueue Time|GPU Compute)"
+    r"(?:\d ?(?:ms|us|µs|ns|sec|s|qps)\)?|\d%\)?|===|Host Latency|Host latency|Enqueue Time|GPU Compute)"
     rf"([ \t]+)(?=(?:\[[IWEFV]\] )?(?:{_METRIC_NAMES}))"
 )
 _TIMESTAMP_AT = lazy(_TIMESTAMP)
@@ -74,14 +77,18 @@ MIN_JOINED = 30  # no shorter line holds two trtexec lines
 
 
 def _single(line: str) -> bool:
-    """A quick proof that ``line`` is one line: no second ": " (each summary line holds one), no third
-    " [" (a tagged TRT line holds two), no later status line, and a metric name before its ": " only where
-    the line's text begins."""
+    """A quick proof that ``line`` is one line: no second ": " (each summary line holds one), no " [" after
+    the line's own prefix, no later status line, and a metric name before its ": " only where the line's
+    text begins."""
     colon = line.find(": ")
     if colon >= 0 and line.find(": ", colon + 2) >= 0:
         return False
-    if line.count(" [") > 2 or line.find("&&&&", 1) >= 0:
+    if line.find("&&&&", 1) >= 0:
         return False
+    if " [" in line:
+        lead = _LEAD.match(line)
+        if line.find(" [", lead.end() if lead else 0) >= 0:
+            return False
     if colon > 0:
         tags = line.rfind("] ", 0, colon)
         body = tags + 2 if tags >= 0 else 0
@@ -187,9 +194,8 @@ def strip_prefix(line: str, prefix: str) -> str:
         return line
     if line.startswith(prefix):
         return line[len(prefix):]
-    bare = prefix.rstrip(" \t")
-    if bare and line.rstrip(" \t\r\n") == bare:
-        return line[len(line.rstrip("\r\n")):]
+    if ">" in prefix and _QUOTE_ONLY.fullmatch(line):
+        return line[len(line.rstrip("\r\n")):]  # a blank line of the quote ("> >", ">>", ">")
     return line
 
 
@@ -206,9 +212,8 @@ def strip_prefix_raw(data: bytes, prefix: bytes) -> bytes:
     if not prefix:
         return data
     data = data.replace(b"\n" + prefix, b"\n")
-    bare = prefix.rstrip(b" \t")
-    if bare and bare != prefix:
-        data = data.replace(b"\n" + bare + b"\n", b"\n\n").replace(b"\n" + bare + b"\r\n", b"\n\r\n")
+    if b">" in prefix:
+        data = _QUOTE_ONLY_RAW.sub(b"\n", data)
     return data
 
 

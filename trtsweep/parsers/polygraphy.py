@@ -12,7 +12,9 @@ The reading itself lives in :mod:`.polygraphy_parser` (line state machine) and
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from trtsweep.records import RunRecord, unrecognized
@@ -23,6 +25,11 @@ from .sniff import polygraphy_kind, subcommand_of
 from .textio import decode_head, iter_lines, read_head
 
 HEAD_BYTES = 64 << 10  # how much of a file decides its paste prefix
+HEAD_LINES = 400  # how far the first Polygraphy line is looked for
+# Polygraphy's first line: a "[I] "-style log line, TensorRT's "[date] [TRT] [I] " line, or a runner's
+# indented I/O block (output cut mid-run).
+_FIRST_LINE = re.compile(r"^[ \t]*(?:\[[A-Z!]\] |\[\d{1,2}/\d{1,2}/\d{2,4}-[\d:]+\] \[TRT\] "
+                         r"|---- Inference (?:Input|Output)\(s\) ----)")
 
 __all__ = ["parse_polygraphy", "parse_polygraphy_lines", "sniff", "subcommand_of"]
 
@@ -35,13 +42,16 @@ def sniff(text: str) -> str | None:
 def parse_polygraphy(path: str | Path) -> RunRecord:
     """Parse one Polygraphy output file (streamed line by line) into its record.
 
-    A paste prefix (``> `` quote marks before every line, see :mod:`.normalize`) is stripped first.
+    A paste prefix (``> `` quote marks before every line, see :mod:`.normalize`) is stripped first, and
+    lines before Polygraphy's first line (a banner, a shell prompt) are left out.
     """
     prefix = paste_prefix(decode_head(read_head(path, HEAD_BYTES)))
-    lines = iter_lines(path)
+    lines: Iterator[str] = iter_lines(path)
     if prefix:
         lines = (strip_prefix(line, prefix) for line in lines)
-    return parse_polygraphy_lines(lines, str(path))
+    head = list(itertools.islice(lines, HEAD_LINES))
+    start = next((i for i, line in enumerate(head) if _FIRST_LINE.match(line)), 0)
+    return parse_polygraphy_lines(itertools.chain(head[start:], lines), str(path))
 
 
 def parse_polygraphy_lines(lines: Iterable[str], source: str) -> RunRecord:

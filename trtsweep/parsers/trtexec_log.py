@@ -71,6 +71,7 @@ _WEAK = lazy(
     r"|=== Device Information ===|=== Trace details ===|=== Profile \(\d+ iterations ?\) ==="
     r"|Average on \d+ runs - GPU latency"
     r"|^\[\d{1,2}/\d{1,2}/\d{4}-\d{1,2}:\d{2}:\d{2}\] \[[IWEFV]\] "
+    r"|^\[[IWEFV]\] \[TRT\] "  # trtexec's severity-first TensorRT lines (Polygraphy's are "[TRT] [I]")
     # A summary pasted without its timestamps (and maybe without its header line).
     r"|^\[I\] (?:Throughput: [\d.]+ qps|(?:Latency|GPU Compute Time|Enqueue Time): min\b"
     r"|(?:min|mean|median): [\d.]+ ms \(end to end|Total Host Walltime: |throughput: [\d.]+ qps)",
