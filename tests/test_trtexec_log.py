@@ -414,6 +414,9 @@ def test_trt860_build_only() -> None:
     rec = one("hackcn__trt8.6.0_result-02.log")
     assert rec.status == "passed" and rec.trt_version == "8.6.0"
     assert rec.throughput_qps is None
+    # line 3438: "[I] Skipped inference phase since --skipInference is added." says why: a note
+    assert note_codes(rec) == ["inference_skipped"]
+    assert rec.notes[0].text == "Skipped inference phase since --skipInference is added."
     assert rec.build.engine_build_s == 9.55249 and rec.build.engine_deserialize_s == 0.00143286
     assert rec.options["precision"] == ["fp32", "fp16"]
     assert len(rec.layers) == 15
