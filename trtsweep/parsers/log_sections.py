@@ -203,6 +203,16 @@ _METRIC_LINE = lazy(
 _ITEM = lazy(
     rf"\b(?:(min|max|mean|median)|percentile\(({NUM})%\))(?: ?= ?| )({NUM}) ?(ms|us|µs|ns|s)\s*(?=,|$)"
 )
+# The line as trtexec prints it (8.0+: min, max, mean, median in this order, then the percentiles, one unit):
+# read in one match, up to four percentiles in groups; anything else (cut short, pasted without "=",
+# reordered) takes the item by item path.
+_UNIT = r"(ms|us|µs|ns|s)"
+_EXACT_PCT_GROUP = rf"(?:, percentile\(({NUM})%\) = ({NUM}) \2)?"
+_EXACT = lazy(
+    rf"min = ({NUM}) {_UNIT}, max = ({NUM}) \2, mean = ({NUM}) \2, median = ({NUM}) \2"
+    + _EXACT_PCT_GROUP * 4 + rf"((?:, percentile\({NUM}%\) = {NUM} \2)*)\s*$"
+)
+_EXACT_PCT = lazy(rf", percentile\(({NUM})%\) = ({NUM})")
 _PERCENTILE_KEYS: dict[str, str] = {}
 THROUGHPUT_RE = lazy(rf"^[Tt]hroughput: ({NUM}) qps\s*$")
 WALLTIME_RE = lazy(rf"^(?:Total Host Walltime|walltime): ({NUM}) ?(s|ms)\s*$")
@@ -214,6 +224,9 @@ def parse_metric_line(text: str) -> tuple[str, dict[str, float]] | None:
     m = _METRIC_LINE.match(text)
     if not m:
         return None
+    exact = _EXACT.match(m.group(2))
+    if exact:
+        return METRIC_NAMES[m.group(1)], _exact_values(exact)
     values: dict[str, float] = {}
     for name, pct, number, unit in _ITEM.findall(m.group(2)):
         value = float(number) * _MS_FACTOR[unit]
@@ -222,16 +235,43 @@ def parse_metric_line(text: str) -> tuple[str, dict[str, float]] | None:
         if name:
             values[name] = value
             continue
-        key = _PERCENTILE_KEYS.get(pct)
-        if key is None:
-            p = to_float(pct)
-            if p is None:
-                continue
-            key = percentile_key(p)
-            if len(_PERCENTILE_KEYS) < 1000:  # a memo of the few percentiles logs print
-                _PERCENTILE_KEYS[pct] = key
-        values[key] = value
+        key = _percentile_key(pct)
+        if key is not None:
+            values[key] = value
     return METRIC_NAMES[m.group(1)], values
+
+
+def _exact_values(m: re.Match[str]) -> dict[str, float]:
+    g = m.groups()
+    factor = _MS_FACTOR[g[1]]
+    values = {"min": float(g[0]) * factor, "max": float(g[2]) * factor, "mean": float(g[3]) * factor,
+              "median": float(g[4]) * factor}
+    for i in (5, 7, 9, 11):
+        if g[i] is None:
+            break
+        key = _PERCENTILE_KEYS.get(g[i]) or _percentile_key(g[i])
+        if key is not None:
+            values[key] = float(g[i + 1]) * factor
+    if g[13]:
+        for pct, number in _EXACT_PCT.findall(g[13]):
+            key = _percentile_key(pct)
+            if key is not None:
+                values[key] = float(number) * factor
+    if not math.isfinite(sum(values.values())):  # an overflowing number ("1e999") is no value
+        values = {k: v for k, v in values.items() if math.isfinite(v)}
+    return values
+
+
+def _percentile_key(pct: str) -> str | None:
+    key = _PERCENTILE_KEYS.get(pct)
+    if key is None:
+        p = to_float(pct)
+        if p is None:
+            return None
+        key = percentile_key(p)
+        if len(_PERCENTILE_KEYS) < 1000:  # a memo of the few percentiles logs print
+            _PERCENTILE_KEYS[pct] = key
+    return key
 
 
 # TRT 7: block headers, then "min: X ms (end to end Y ms)" / "percentile: X ms at 99% (end to end …)".
