@@ -98,6 +98,9 @@ def test_unpaste_keeps_quote_only_lines_as_blank_lines() -> None:
      "318.785 qps walltime: 3.00516 s Enqueue Time min: 3.02222 ms",
      ["[02/22/2021-15:14:52] [I] percentile: 3.4563 ms at 99% (end to end 3.47168 ms at 99%)",
       "[I] throughput: 318.785 qps", "[I] walltime: 3.00516 s", "[I] Enqueue Time", "[I] min: 3.02222 ms"]),
+    # Found by the hypothesis test below: a short glued header, and a glued header padded to the width.
+    ("[I] GPU Compute min: 344.5 ms", ["[I] GPU Compute", "[I] min: 344.5 ms"]),
+    ("[I] walltime: 3.00516 s Enqueue Time      ", ["[I] walltime: 3.00516 s", "[I] Enqueue Time      "]),
 ])
 def test_joined_lines_are_split_where_trtexec_lines_begin(joined: str, lines: list[str]) -> None:
     assert split_joined(joined) == lines
@@ -269,6 +272,7 @@ TRANSFORMS: dict[str, Callable[[list[str]], list[str]]] = {
     "quote": quote, "nested_quote": lambda x: quote(x, 2), "indent": indent, "tab": lambda x: indent(x, "\t"),
     "strip_timestamps": strip_timestamps, "pad": pad, "join": join,
     "join_untagged": lambda x: join(x, keep_tags=False, size=8), "banner": banner,
+    "join_untagged_padded": lambda x: pad(join(x, keep_tags=False, size=3), 100),
     "banner_and_quoted_code_block": lambda x: banner(quote(indent(x))),
 }
 _TMP = Path(tempfile.mkdtemp(prefix="trtsweep-normalize-"))
@@ -336,7 +340,7 @@ def damaged(draw) -> tuple[str, list[str]]:
 
 
 @pytest.mark.corpus
-@fuzz(60)
+@fuzz(150)
 @given(damaged())
 def test_random_paste_damage_keeps_the_record(case: tuple[str, list[str]]) -> None:
     name, lines = case

@@ -52,7 +52,8 @@ _METRIC_NAMES = (
     r"(?:Total GPU Compute Time|Total Host Walltime|End-to-End Host Latency|GPU Compute Time|Enqueue Time"
     r"|H2D Latency|D2H Latency|Latency|Throughput|total compute time|throughput|walltime"
     r"|min|max|mean|median|percentile): "
-    r"|(?:Host Latency|Host latency|GPU Compute|Enqueue Time)(?=[ \t]+(?:min|max|mean|median|percentile): |$)"
+    r"|(?:Host Latency|Host latency|GPU Compute|Enqueue Time)"
+    r"(?=[ \t]+(?:min|max|mean|median|percentile): |[ \t]*$)"
 )
 # Where a joined line continues: blanks after the end of a summary value (a unit as in "2 ms", "3s",
 # "12 qps", a percentage's ")", the "===" of a header, a 7.x block header) before a metric name; blanks
@@ -73,7 +74,8 @@ _NAMES = ("Total GPU Compute Time", "Total Host Walltime", "End-to-End Host Late
           "Enqueue Time", "H2D Latency", "D2H Latency", "Latency", "Throughput", "total compute time",
           "throughput", "walltime", "percentile", "median", "mean", "min", "max")
 _NAME_SET = frozenset(_NAMES)
-MIN_JOINED = 30  # no shorter line holds two trtexec lines
+_BLOCK_HEADERS = ("Host Latency", "Host latency", "Enqueue Time", "GPU Compute")
+MIN_JOINED = 10  # no shorter line holds two trtexec lines ("min: 1 ms" alone is 9)
 
 
 def _single(line: str) -> bool:
@@ -92,8 +94,18 @@ def _single(line: str) -> bool:
     if colon > 0:
         tags = line.rfind("] ", 0, colon)
         body = tags + 2 if tags >= 0 else 0
-        return line[body:colon] in _NAME_SET or not line.endswith(_NAMES, body, colon)
-    return True
+        if line[body:colon] not in _NAME_SET and line.endswith(_NAMES, body, colon):
+            return False
+    return not _glued_header(line)
+
+
+def _glued_header(line: str) -> bool:
+    """A 7.x block header glued after a value: "walltime: 3.00516 s GPU Compute"."""
+    stripped = line.rstrip()
+    if not stripped.endswith(_BLOCK_HEADERS):
+        return False
+    lead = _LEAD.match(stripped)
+    return stripped[lead.end() if lead else 0:] not in _BLOCK_HEADERS
 
 
 def split_joined(line: str) -> list[str]:
@@ -125,9 +137,10 @@ def split_joined(line: str) -> list[str]:
     at = line.find(": ", body)
     while at >= 0:
         if line.endswith(_NAMES, body, at) and line[body:at] not in _NAME_SET:
-            cuts.extend(m.end(1) for m in _CUT_METRIC.finditer(line, body))
             break
         at = line.find(": ", at + 2)
+    if at >= 0 or _glued_header(line):
+        cuts.extend(m.end(1) for m in _CUT_METRIC.finditer(line, body))
     if not cuts:
         return [line]
     parts: list[str] = []
