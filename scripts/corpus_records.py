@@ -53,20 +53,29 @@ def _flat(doc: Any, prefix: str = "") -> dict[str, Any]:
 def diff(before: Path, after: Path) -> int:
     a, b = json.loads(before.read_text()), json.loads(after.read_text())
     changes = 0
+    new_empty: dict[str, int] = {}  # a key the old dump lacks and the new one leaves empty (null / [])
+    changed_files = set()
     for name in sorted(set(a) | set(b)):
         ra, rb = a.get(name, []), b.get(name, [])
         if len(ra) != len(rb):
             print(f"{name}: {len(ra)} -> {len(rb)} records")
             changes += 1
+            changed_files.add(name)
         for i in range(max(len(ra), len(rb))):
             fa = _flat(ra[i]) if i < len(ra) else {}
             fb = _flat(rb[i]) if i < len(rb) else {}
             for key in sorted(set(fa) | set(fb)):
+                if key not in fa and key in fb and fb[key] in (None, []) and i < len(ra):
+                    new_empty[key] = new_empty.get(key, 0) + 1
+                    continue
                 if fa.get(key) != fb.get(key):
                     tag = f" [run {i}]" if max(len(ra), len(rb)) > 1 else ""
                     print(f"{name}{tag} {key}: {str(fa.get(key))[:100]!s} -> {str(fb.get(key))[:100]!s}")
                     changes += 1
-    print(f"{changes} change(s)")
+                    changed_files.add(name)
+    for key, count in sorted(new_empty.items()):
+        print(f"(new key {key!r}, empty, in {count} record(s))")
+    print(f"{changes} change(s) in {len(changed_files)} file(s)")
     return 0
 
 

@@ -41,6 +41,10 @@ def codes(rec: RunRecord) -> list[str]:
     return [w.code for w in rec.warnings]
 
 
+def note_codes(rec: RunRecord) -> list[str]:
+    return [n.code for n in rec.notes]
+
+
 # ---------------------------------------------------------------------------------------------- whole corpus
 @pytest.mark.corpus
 def test_corpus_has_the_expected_log_files() -> None:
@@ -81,7 +85,9 @@ def test_looks_like_refuses_random_text() -> None:
 @pytest.mark.corpus
 def test_every_failed_log_gets_its_class() -> None:
     expected = {
-        "hackcn__trt10.16.0_result-08-FAILED.log": "unsupported_op",
+        # The custom op AddScalar: "[6] creator && "Plugin not found, are the plugin name, version, and
+        # namespace correct?"" in checkFallbackPluginImporter (line 148) is a missing plugin.
+        "hackcn__trt10.16.0_result-08-FAILED.log": "plugin_missing",
         "clawmachine__trt10.3.0_nanosam_decoder_parse_FAILED_tail.log": "parse_error",
         # FAILED right after "Finish parsing network model" with no [E] line: the text names no cause.
         "hackcn__trt8.2.3_result-FP16-FAILED.txt": "other",
@@ -329,7 +335,9 @@ def test_trt852_profile_table_suppresses_summary() -> None:
     rec = one("alprjetson__trt8.5.2_xavier_lprnet_loadEngine_dumpProfile_verbose.log")
     assert rec.device.name == "Xavier" and rec.device.compute_capability == "7.2"
     assert rec.throughput_qps is None and rec.gpu_compute_ms is None
-    assert codes(rec) == ["dynamic_shape_missing", "profile_total_inaccurate"]
+    # The "e2e network timing is not reported" line is [I]: a note, not a warning.
+    assert codes(rec) == ["dynamic_shape_missing"]
+    assert note_codes(rec) == ["profile_total_inaccurate"]
     assert len(rec.layers) == 28
     first = rec.layers[0]
     assert first.name == "[HostToDeviceCopy 0]"
@@ -348,7 +356,8 @@ def test_trt853_plugin_profile() -> None:
     first = rec.layers[0]
     assert first.name == "Reformatting CopyNode for Network Input det_classification_sigmoid"
     assert first.time_ms == 0.0089 and first.is_reformat
-    assert "profile_total_inaccurate" in codes(rec)
+    assert "profile_total_inaccurate" in note_codes(rec)
+    assert "profile_total_inaccurate" not in codes(rec)
 
 
 @pytest.mark.corpus
@@ -405,6 +414,9 @@ def test_trt860_build_only() -> None:
     rec = one("hackcn__trt8.6.0_result-02.log")
     assert rec.status == "passed" and rec.trt_version == "8.6.0"
     assert rec.throughput_qps is None
+    # line 3438: "[I] Skipped inference phase since --skipInference is added." says why: a note
+    assert note_codes(rec) == ["inference_skipped"]
+    assert rec.notes[0].text == "Skipped inference phase since --skipInference is added."
     assert rec.build.engine_build_s == 9.55249 and rec.build.engine_deserialize_s == 0.00143286
     assert rec.options["precision"] == ["fp32", "fp16"]
     assert len(rec.layers) == 15
@@ -514,7 +526,11 @@ def test_trt1016_detailed_dump_layer_info() -> None:
 def test_trt1016_profile_numbers_first() -> None:
     rec = one("hackcn__trt10.16.1_result-05.log")
     assert rec.throughput_qps is None
-    assert codes(rec) == ["dynamic_shape_missing", "profile_total_inaccurate"]
+    assert codes(rec) == ["dynamic_shape_missing"]
+    assert note_codes(rec) == ["profile_total_inaccurate"]
+    # The advice line after the note (line 81: "To show e2e network timing report, add
+    # --separateProfileRun ...") is part of it.
+    assert "--separateProfileRun" in rec.notes[0].text
     assert len(rec.layers) == 15
     first = rec.layers[0]
     assert first.name == "__mye59_0_myl0_0"
@@ -539,7 +555,9 @@ def test_trt1016_dump_output_and_enqueue_bound() -> None:
 def test_trt1016_failed_plugin_parse() -> None:
     rec = one("hackcn__trt10.16.0_result-08-FAILED.log")
     assert rec.trt_version == "10.16.0" and rec.device.sm_count == 142
-    assert rec.failure == "unsupported_op"
+    # AddScalar is not an ONNX op: its plugin (from --plugins=./AddScalarPlugin.so) was not found.
+    assert rec.failure == "plugin_missing"
+    assert rec.failure_phase == "parse"  # line 149: "[E] Failed to parse onnx file"
     assert "Plugin not found" in rec.failure_text
     assert "Engine set up failed" not in rec.failure_text
 

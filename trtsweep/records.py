@@ -76,6 +76,14 @@ WARNING_CODES = (
     "deprecated_flag",
     "other",
 )
+# Informational ``[I]`` lines worth keeping on a record (``RunRecord.notes``); they are not warnings.
+NOTE_CODES = (
+    "profile_total_inaccurate",  # --dumpProfile without --separateProfileRun: no e2e summary (8.4-10.x)
+    "inference_skipped",  # --buildOnly / --skipInference: a build-only run prints no summary
+)
+# Where a failed run stopped (``RunRecord.failure_phase``): parsing the model, setting up the engine (building
+# it, or deserializing it with --loadEngine), or setting up / running inference.
+FAILURE_PHASES = ("parse", "build", "inference")
 PRECISIONS = ("fp32", "tf32", "fp16", "bf16", "int8", "fp8", "int4", "int32", "int64", "bool", "mixed")
 
 # The metric keys of a record, in the order trtexec prints them.
@@ -153,6 +161,14 @@ class WarningRecord:
 
 
 @dataclass
+class NoteRecord:
+    """An informational line of the input (one of ``NOTE_CODES``): worth knowing, not a warning."""
+
+    code: str
+    text: str
+
+
+@dataclass
 class LayerRecord:
     """One engine layer, joined from whichever sources a run has."""
 
@@ -176,6 +192,7 @@ class RunRecord:
     schema_version: int = SCHEMA_VERSION
     failure: str | None = None
     failure_text: str | None = None
+    failure_phase: str | None = None  # one of FAILURE_PHASES, only on a failed record that shows it
     trt_version: str | None = None
     command: str | None = None
     device: Device = field(default_factory=Device)
@@ -192,6 +209,7 @@ class RunRecord:
     total_gpu_compute_s: float | None = None
     gpu_compute_cv_pct: float | None = None
     warnings: list[WarningRecord] = field(default_factory=list)
+    notes: list[NoteRecord] = field(default_factory=list)
     layers: list[LayerRecord] | None = None
     polygraphy: dict[str, Any] | None = None
 
@@ -204,6 +222,7 @@ class RunRecord:
             "status": self.status,
             "failure": self.failure,
             "failure_text": self.failure_text,
+            "failure_phase": self.failure_phase,
             "trt_version": self.trt_version,
             "command": self.command,
             "device": dataclasses.asdict(self.device),
@@ -218,6 +237,7 @@ class RunRecord:
         out["total_gpu_compute_s"] = self.total_gpu_compute_s
         out["gpu_compute_cv_pct"] = self.gpu_compute_cv_pct
         out["warnings"] = [dataclasses.asdict(w) for w in self.warnings]
+        out["notes"] = [dataclasses.asdict(n) for n in self.notes]
         out["layers"] = None if self.layers is None else [dataclasses.asdict(x) for x in self.layers]
         out["polygraphy"] = _jsonable(self.polygraphy)
         # A non-finite number would make the JSON invalid for every strict reader: null means "not known".
@@ -237,6 +257,7 @@ def record_from_dict(data: dict[str, Any]) -> RunRecord:
         status=data.get("status", "unrecognized"),
         failure=data.get("failure"),
         failure_text=data.get("failure_text"),
+        failure_phase=data.get("failure_phase"),
         trt_version=data.get("trt_version"),
         command=data.get("command"),
         device=_build(Device, data.get("device")),
@@ -248,6 +269,7 @@ def record_from_dict(data: dict[str, Any]) -> RunRecord:
         gpu_compute_cv_pct=data.get("gpu_compute_cv_pct"),
         warnings=[WarningRecord(code=w.get("code", "other"), text=w.get("text", ""))
                   for w in data.get("warnings") or []],
+        notes=[NoteRecord(code=n.get("code", ""), text=n.get("text", "")) for n in data.get("notes") or []],
         layers=None if data.get("layers") is None else [_build(LayerRecord, x) for x in data["layers"]],
         polygraphy=data.get("polygraphy"),
     )

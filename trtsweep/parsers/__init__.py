@@ -11,8 +11,13 @@ from pathlib import Path
 
 from trtsweep.records import RunRecord, unrecognized
 
-from . import exports, polygraphy, trtexec_log
+from . import trtexec_log
+from .normalize import unpaste
+from .sniff import export_kind, polygraphy_kind
 from .textio import decode_head, looks_binary, read_head
+
+# The export and Polygraphy parsers (numpy, dozens of regular expressions) are imported only for a file
+# of their kind: parsing a console log never pays for them.
 
 
 def detect_kind(path: str | Path) -> str:
@@ -27,15 +32,13 @@ def _detect(head: bytes) -> str:
     if looks_binary(head):
         return "unrecognized"
     text = decode_head(head)
-    export_kind = exports.sniff(text)
-    if export_kind is not None:
-        return export_kind
-    if trtexec_log.looks_like(text):
+    kind = export_kind(text)
+    if kind is not None:
+        return kind
+    plain = unpaste(text)  # a pasted log's quote marks / indentation (see normalize)
+    if trtexec_log.looks_like(plain, unpasted=True):
         return "trtexec_log"
-    poly_kind = polygraphy.sniff(text)
-    if poly_kind is not None:
-        return poly_kind
-    return "unrecognized"
+    return polygraphy_kind(plain) or "unrecognized"
 
 
 def parse_file(path: str | Path) -> list[RunRecord]:
@@ -56,8 +59,12 @@ def parse_file(path: str | Path) -> list[RunRecord]:
         if kind == "trtexec_log":
             records = trtexec_log.parse_log(p)
         elif kind in ("export_times", "export_profile", "export_layer_info"):
+            from . import exports
+
             records = exports.parse_export(p, kind)
         elif kind in ("polygraphy_run", "polygraphy_inspect"):
+            from . import polygraphy
+
             records = [polygraphy.parse_polygraphy(p)]
         else:
             return [unrecognized(source, "not trtexec, trtexec export or Polygraphy output")]

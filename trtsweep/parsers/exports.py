@@ -20,6 +20,7 @@ from trtsweep.records import RunRecord, unrecognized
 
 from . import timing_stats as ts
 from .layers import clean_layer_name, fused_from, io_tensors, layer_from_info, make_layer, profile_index
+from .sniff import export_kind
 
 # Columns of the sample array every exportTimes era is normalised to (NaN where an era lacks one).
 COLUMNS = ("enq_start", "enq_end", "h2d_start", "h2d_end", "compute_start", "compute_end",
@@ -57,36 +58,8 @@ class TimesRecord(RunRecord):
 
 
 def sniff(text: str) -> str | None:
-    """The export kind of a file head (``export_times``/``export_profile``/``export_layer_info``), or None.
-
-    Judged from content only and safe on a truncated head: the first object of a top-level array (or
-    the first key of a top-level object) decides.
-    """
-    try:
-        return _sniff(text)
-    except Exception:  # noqa: BLE001 - sniffing must never fail the dispatcher
-        return None
-
-
-def _sniff(text: str) -> str | None:
-    head = text.lstrip("\ufeff \t\r\n")
-    if head.startswith("["):
-        body = head[1:].lstrip()
-        if not body.startswith("{"):
-            return None
-        end = body.find("}")
-        first = body[: end + 1] if end >= 0 else body[:4096]
-        if _COUNT_ROW.match(first.strip()):
-            return "export_profile"
-        keys = set(_KEY.findall(first))
-        if keys & set(_TIMES_KEYS):
-            return "export_times"
-        return None
-    if head.startswith("{"):
-        m = re.match(r'\{\s*"([^"]*)"\s*:\s*[\[{]', head)
-        if m and m.group(1) in ("Layers", "Bindings", "I/O Tensors"):
-            return "export_layer_info"
-    return None
+    """The export kind of a file head, or None (see :func:`trtsweep.parsers.sniff.export_kind`)."""
+    return export_kind(text)
 
 
 # ----------------------------------------------------------------------------------------- times
@@ -271,7 +244,8 @@ def _scan_rows(text: str) -> list[list[dict[str, Any]]]:
 def _json_arrays(text: str) -> list[Any]:
     """Every top-level JSON value of a text (several concatenated arrays in some files)."""
     decoder = json.JSONDecoder()
-    values, pos = [], 0
+    values: list[Any] = []
+    pos = 0
     while True:
         while pos < len(text) and text[pos] in " \t\r\n\ufeff":
             pos += 1
@@ -355,7 +329,8 @@ def parse_layer_info(data: Any, source: str) -> RunRecord:
                 return unrecognized(source, "exportLayerInfo text is not valid JSON")
         if not isinstance(data, Mapping) or not any(k in data for k in ("Layers", "Bindings", "I/O Tensors")):
             return unrecognized(source, "JSON without Layers, Bindings or I/O Tensors")
-        raw_layers = data.get("Layers") if isinstance(data.get("Layers"), list) else []
+        raw = data.get("Layers")
+        raw_layers: list[Any] = raw if isinstance(raw, list) else []
         layers = [rec for rec in (layer_from_info(x) for x in raw_layers) if rec is not None]
         if any(isinstance(x, Mapping) for x in raw_layers):
             verbosity = "detailed"

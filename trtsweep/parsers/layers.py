@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from trtsweep.parsers.lazy_re import lazy
 from trtsweep.records import LayerRecord
 
 _PRECISION_ALIASES = {
@@ -22,14 +23,14 @@ _PRECISION_ALIASES = {
     "bool": "bool", "kbool": "bool",
     "mixed": "mixed",
 }
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_WORD = lazy(r"[A-Za-z][A-Za-z0-9]*")
 # TensorRT 8.6+ joins the parts of some names and of Metadata with ASCII record/unit separators.
-_SEPARATORS = re.compile(r"\s*[\x1e\x1f]\s*")
+_SEPARATORS = lazy(r"\s*[\x1e\x1f]\s*")
 # Layers of optimisation profile N > 0 carry a " [profile N]" suffix in layer info and profiles.
-_PROFILE_SUFFIX = re.compile(r"\s*\[profile (\d+)\]\s*$")
-_FOREIGN = re.compile(r"^\{ForeignNode\[(.*)\]\}$")
-_PWN = re.compile(r"^PWN\((.*)\)$")
-_ONNX_ITEM = re.compile(r"^\[ONNX Layer: (.*)\]$")
+_PROFILE_SUFFIX = lazy(r"\s*\[profile (\d+)\]\s*$")
+_FOREIGN = lazy(r"^\{ForeignNode\[(.*)\]\}$")
+_PWN = lazy(r"^PWN\((.*)\)$")
+_ONNX_ITEM = lazy(r"^\[ONNX Layer: (.*)\]$")
 
 
 def normalize_precision(text: str | None) -> str | None:
@@ -274,10 +275,10 @@ def join_layers(*sources: list[LayerRecord]) -> list[LayerRecord]:
         matched_keys: set[str] = set()
         for group, key in zip(groups, keys, strict=True):
             cands = [(i, r) for i, r in by_key.get(key, []) if i not in used]
-            idx = _pick(cands, group[0].name)
-            if idx is not None:
-                used.add(idx)
-                group.append(other[idx])
+            picked = _pick(cands, group[0].name)
+            if picked is not None:
+                used.add(picked)
+                group.append(other[picked])
                 matched_keys.add(key)
         for idx, rec in enumerate(other):
             key = layer_key(rec.name)

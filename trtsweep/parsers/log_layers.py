@@ -17,20 +17,21 @@ import re
 from dataclasses import dataclass
 
 from trtsweep.parsers.layers import is_reformat_name, make_layer, normalize_precision
+from trtsweep.parsers.lazy_re import lazy
 from trtsweep.parsers.log_sections import NUM, to_float
 from trtsweep.records import LayerRecord
 
 MAX_LAYERS = 100_000  # a guard for hostile input, far above any real engine
 
-_VERBOSE_LAYER = re.compile(r"^Layer\(([^)]*)\): (.*?), Tactic: ([^,]*), (.*)$")
+_VERBOSE_LAYER = lazy(r"^Layer\(([^)]*)\): (.*?), Tactic: ([^,]*), (.*)$")
 # Tensor types: "name[Float(-2,1,28,28)]" (≤8.4) and "name (Half[-1,32:8,14,14])" (8.5+).
-_TENSOR_TYPE = re.compile(r"(?:\[([A-Za-z][A-Za-z0-9]*)\(|\(([A-Za-z][A-Za-z0-9]*)\[)")
-_INFO_NAME = re.compile(r"^Name: (.*?), LayerType: ([^,]*)(?:,|$)")
-_FORMAT_TYPE = re.compile(r"Format/Datatype: ([^}\]]*?)\s*[}\]]")
-PROFILE_HEADER_RE = re.compile(r"^=== Profile \((\d+) iterations ?\) ===\s*$")
-_ROW_NAME_FIRST_4 = re.compile(rf"^(.+?)\s+({NUM})\s+({NUM})\s+({NUM})\s+({NUM})\s*$")
-_ROW_NAME_FIRST_3 = re.compile(rf"^(.+?)\s+({NUM})\s+({NUM})\s+({NUM})\s*$")
-_ROW_NUMBERS_FIRST = re.compile(rf"^({NUM})\s+({NUM})\s+({NUM})\s+({NUM})\s+(\S.*?)\s*$")
+_TENSOR_TYPE = lazy(r"(?:\[([A-Za-z][A-Za-z0-9]*)\(|\(([A-Za-z][A-Za-z0-9]*)\[)")
+_INFO_NAME = lazy(r"^Name: (.*?), LayerType: ([^,]*)(?:,|$)")
+_FORMAT_TYPE = lazy(r"Format/Datatype: ([^}\]]*?)\s*[}\]]")
+PROFILE_HEADER_RE = lazy(r"^=== Profile \((\d+) iterations ?\) ===\s*$")
+_ROW_NAME_FIRST_4 = lazy(rf"^(.+?)\s+({NUM})\s+({NUM})\s+({NUM})\s+({NUM})\s*$")
+_ROW_NAME_FIRST_3 = lazy(rf"^(.+?)\s+({NUM})\s+({NUM})\s+({NUM})\s*$")
+_ROW_NUMBERS_FIRST = lazy(rf"^({NUM})\s+({NUM})\s+({NUM})\s+({NUM})\s+(\S.*?)\s*$")
 _INDEX_TYPES = {"int32", "int64", "bool"}
 
 
@@ -138,7 +139,7 @@ def _split_top_level(text: str, sep: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-_FOREIGN = re.compile(r"^\{ForeignNode\[(.*)\]\}$")
+_FOREIGN = lazy(r"^\{ForeignNode\[(.*)\]\}$")
 
 
 def fused_from(name: str) -> list[str]:

@@ -10,11 +10,12 @@ import re
 from typing import Any
 
 from trtsweep.parsers.layers import normalize_precision
+from trtsweep.parsers.lazy_re import lazy
 from trtsweep.parsers.log_sections import NUM, to_float, to_int
 
 # ---------------------------------------------------------------------------------------------- options
-SECTION_RE = re.compile(r"^=== (Model|Build|System|Inference|Reporting) Options ===\s*$")
-_KEY_VALUE = re.compile(r"^([A-Za-z][^:]{0,80}?)\s*:\s?(.*)$")
+SECTION_RE = lazy(r"^=== (Model|Build|System|Inference|Reporting) Options ===\s*$")
+_KEY_VALUE = lazy(r"^([A-Za-z][^:]{0,80}?)\s*:\s?(.*)$")
 
 
 def split_option(text: str) -> tuple[str, str] | None:
@@ -27,8 +28,8 @@ def split_option(text: str) -> tuple[str, str] | None:
 
 _ON = {"enabled": True, "disabled": False, "true": True, "false": False, "on": True, "off": False}
 _VERBOSITY = {"0": "layer_names_only", "1": "none", "2": "detailed"}
-_SHAPE_KEY = re.compile(r"^Input (build|inference) shapes?(?: \(profile (\d+)\))?$")
-_PRECISION_WORD = re.compile(r"[A-Za-z0-9]+")
+_SHAPE_KEY = lazy(r"^Input (build|inference) shapes?(?: \(profile (\d+)\))?$")
+_PRECISION_WORD = lazy(r"[A-Za-z0-9]+")
 
 
 def _empty_none(value: str) -> str | None:
@@ -282,7 +283,7 @@ def finish_options(options: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- command line
-_FLAG = re.compile(r"^--?([A-Za-z][A-Za-z0-9]*)(?:=(.*))?$")
+_FLAG = lazy(r"^--?([A-Za-z][A-Za-z0-9]*)(?:=(.*))?$")
 _PRECISION_FLAGS = {"fp16": "fp16", "int8": "int8", "bf16": "bf16", "fp8": "fp8", "int4": "int4"}
 
 
@@ -365,9 +366,9 @@ def _apply_cli_flag(out: dict[str, Any], low: str, value: str) -> None:
         if number is not None:
             out[_CLI_INT[low]] = number
     elif low in _CLI_FLOAT:
-        number = to_float(value)
-        if number is not None:
-            out[_CLI_FLOAT[low]] = number
+        real = to_float(value)
+        if real is not None:
+            out[_CLI_FLOAT[low]] = real
     elif low in _CLI_BOOL:
         key, flag = _CLI_BOOL[low]
         out[key] = flag

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from trtsweep.parsers.lazy_re import lazy
 from trtsweep.records import percentile_key
 
 # Unambiguous (no two ways to split a digit run), so long digit runs cannot make a pattern backtrack.
@@ -23,11 +24,11 @@ NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 # trtexec: "[MM/DD/YYYY-HH:MM:SS] [I] [TRT] text". Some captures repeat the timestamp (a TRT 7 Jetson log
 # prints "[06/11/2020-10:40:02] [06/11/2020-10:40:02] [I] [TRT] "), CI systems prepend ISO stamps, and
 # Polygraphy-style loggers put "[TRT]" before the severity; strip all of those in any order.
-_TS = re.compile(
+_TS = lazy(
     r"^\s*(?:\[\d{1,2}/\d{1,2}/\d{2,4}-\d{1,2}:\d{2}:\d{2}(?:\.\d+)?\]"
     r"|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\s?"
 )
-_TAG = re.compile(r"^\s*\[(I|W|E|F|V|TRT)\]\s?")
+_TAG = lazy(r"^\s*\[(I|W|E|F|V|TRT)\]\s?")
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,17 @@ class Line:
     text: str
 
 
+# The common shape, "[MM/DD/YYYY-HH:MM:SS] [I] " (+ "[TRT] "), read in one match.
+_PLAIN_PREFIX = lazy(r"\[\d\d/\d\d/\d{4}-\d\d:\d\d:\d\d\] \[([IWEFV])\] (\[TRT\] )?")
+
+
 def split_prefix(raw: str) -> Line:
     """Strip timestamps and ``[S]``/``[TRT]`` tags from a cleaned line (bounded: a few tokens at most)."""
+    m = _PLAIN_PREFIX.match(raw)
+    if m:
+        rest = raw[m.end():]
+        if not rest or rest[0] not in "[ \t0123456789":  # nothing more to strip: done
+            return Line(m.group(1), m.group(2) is not None, rest)
     rest = raw
     severity: str | None = None
     trt = False
@@ -103,12 +113,12 @@ def to_s(value: str, unit: str) -> float | None:
 
 
 # ---------------------------------------------------------------------------------------------- status
-STATUS_RE = re.compile(
+STATUS_RE = lazy(
     r"^&&&& (RUNNING|PASSED|FAILED|WAIVED) TensorRT\.trtexec(?: \[TensorRT v(\d+)\])?(?: \[b(\d+)\])?"
     r"(?: # ?(.*))?$"
 )
-TASK_RE = re.compile(r"^&&&& TASK_(BEGIN|END|ABORT)\b")
-VERSION_LINE_RE = re.compile(r"^TensorRT version: (\d+(?:\.\d+){1,3}|\d+)\s*$")
+TASK_RE = lazy(r"^&&&& TASK_(BEGIN|END|ABORT)\b")
+VERSION_LINE_RE = lazy(r"^TensorRT version: (\d+(?:\.\d+){1,3}|\d+)\s*$")
 
 
 def version_from_text(text: str) -> str | None:
@@ -125,12 +135,12 @@ def version_from_text(text: str) -> str | None:
 
 # ---------------------------------------------------------------------------------------------- device
 _DEVICE_FIELDS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^Selected Device: (.+?)\s*$"), "name"),
-    (re.compile(r"^Compute Capability: (\d+\.\d+)\s*$"), "compute_capability"),
-    (re.compile(r"^SMs: (\d+)\s*$"), "sm_count"),
-    (re.compile(rf"^Device Global Memory: ({NUM}) (MiB|MB|GiB)\s*$"), "memory_gib"),
-    (re.compile(rf"^(?:Application )?Compute Clock Rate: ({NUM}) (GHz|MHz)\s*$"), "clock_mhz"),
-    (re.compile(rf"^(?:Application )?Memory Clock Rate: ({NUM}) (GHz|MHz)\s*$"), "memory_clock_mhz"),
+    (lazy(r"^Selected Device: (.+?)\s*$"), "name"),
+    (lazy(r"^Compute Capability: (\d+\.\d+)\s*$"), "compute_capability"),
+    (lazy(r"^SMs: (\d+)\s*$"), "sm_count"),
+    (lazy(rf"^Device Global Memory: ({NUM}) (MiB|MB|GiB)\s*$"), "memory_gib"),
+    (lazy(rf"^(?:Application )?Compute Clock Rate: ({NUM}) (GHz|MHz)\s*$"), "clock_mhz"),
+    (lazy(rf"^(?:Application )?Memory Clock Rate: ({NUM}) (GHz|MHz)\s*$"), "memory_clock_mhz"),
 ]
 
 
@@ -157,12 +167,12 @@ def parse_device_line(text: str) -> tuple[str, Any] | None:
 
 # ---------------------------------------------------------------------------------------------- build
 _BUILD_FIELDS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(rf"^Engine built in ({NUM}) sec\.?\s*$"), "engine_build_s"),
-    (re.compile(rf"^Created engine with size: ({NUM}) MiB\s*$"), "engine_size_mib"),
-    (re.compile(rf"^Engine loaded in ({NUM}) sec\.?\s*$"), "engine_load_s"),
-    (re.compile(rf"^Engine deserialized in ({NUM}) sec\.?\s*$"), "engine_deserialize_s"),
+    (lazy(rf"^Engine built in ({NUM}) sec\.?\s*$"), "engine_build_s"),
+    (lazy(rf"^Created engine with size: ({NUM}) MiB\s*$"), "engine_size_mib"),
+    (lazy(rf"^Engine loaded in ({NUM}) sec\.?\s*$"), "engine_load_s"),
+    (lazy(rf"^Engine deserialized in ({NUM}) sec\.?\s*$"), "engine_deserialize_s"),
 ]
-LOADED_ENGINE_SIZE_RE = re.compile(rf"^Loaded engine size: ({NUM}) (MiB|MB)\s*$")
+LOADED_ENGINE_SIZE_RE = lazy(rf"^Loaded engine size: ({NUM}) (MiB|MB)\s*$")
 
 
 def parse_build_line(text: str) -> tuple[str, float] | None:
@@ -184,14 +194,29 @@ METRIC_NAMES = {
     "GPU Compute Time": "gpu_compute_ms",
     "D2H Latency": "d2h_ms",
 }
-_METRIC_LINE = re.compile(
-    r"^(Latency|End-to-End Host Latency|Enqueue Time|H2D Latency|GPU Compute Time|D2H Latency): (min = .*)$"
+# Items are "min = 0.5 ms"; a paste that lost the "=" signs ("mean 0.5 ms") reads the same.
+_METRIC_LINE = lazy(
+    r"^(Latency|End-to-End Host Latency|Enqueue Time|H2D Latency|GPU Compute Time|D2H Latency): (min\b.*)$"
 )
-_STAT_ITEM = re.compile(rf"^(min|max|mean|median) = ({NUM}) ?(ms|us|µs|ns|s)$")
-_PCT_ITEM = re.compile(rf"^percentile\(({NUM})%\) = ({NUM}) ?(ms|us|µs|ns|s)$")
-THROUGHPUT_RE = re.compile(rf"^[Tt]hroughput: ({NUM}) qps\s*$")
-WALLTIME_RE = re.compile(rf"^(?:Total Host Walltime|walltime): ({NUM}) ?(s|ms)\s*$")
-TOTAL_COMPUTE_RE = re.compile(rf"^(?:Total GPU Compute Time|total compute time): ({NUM}) ?(s|ms)\s*$")
+# One item of a metric line, ending at the next comma or the end of the line: cut-short items (a line
+# truncated mid-number) match nothing and are skipped.
+_ITEM = lazy(
+    rf"\b(?:(min|max|mean|median)|percentile\(({NUM})%\))(?: ?= ?| )({NUM}) ?(ms|us|µs|ns|s)\s*(?=,|$)"
+)
+# The line as trtexec prints it (8.0+: min, max, mean, median in this order, then the percentiles, one unit):
+# read in one match, up to four percentiles in groups; anything else (cut short, pasted without "=",
+# reordered) takes the item by item path.
+_UNIT = r"(ms|us|µs|ns|s)"
+_EXACT_PCT_GROUP = rf"(?:, percentile\(({NUM})%\) = ({NUM}) \2)?"
+_EXACT = lazy(
+    rf"min = ({NUM}) {_UNIT}, max = ({NUM}) \2, mean = ({NUM}) \2, median = ({NUM}) \2"
+    + _EXACT_PCT_GROUP * 4 + rf"((?:, percentile\({NUM}%\) = {NUM} \2)*)\s*$"
+)
+_EXACT_PCT = lazy(rf", percentile\(({NUM})%\) = ({NUM})")
+_PERCENTILE_KEYS: dict[str, str] = {}
+THROUGHPUT_RE = lazy(rf"^[Tt]hroughput: ({NUM}) qps\s*$")
+WALLTIME_RE = lazy(rf"^(?:Total Host Walltime|walltime): ({NUM}) ?(s|ms)\s*$")
+TOTAL_COMPUTE_RE = lazy(rf"^(?:Total GPU Compute Time|total compute time): ({NUM}) ?(s|ms)\s*$")
 
 
 def parse_metric_line(text: str) -> tuple[str, dict[str, float]] | None:
@@ -199,31 +224,63 @@ def parse_metric_line(text: str) -> tuple[str, dict[str, float]] | None:
     m = _METRIC_LINE.match(text)
     if not m:
         return None
+    exact = _EXACT.match(m.group(2))
+    if exact:
+        return METRIC_NAMES[m.group(1)], _exact_values(exact)
     values: dict[str, float] = {}
-    for item in m.group(2).split(", "):
-        item = item.strip()
-        s = _STAT_ITEM.match(item)
-        if s:
-            ms = to_ms(s.group(2), s.group(3))
-            if ms is not None:
-                values[s.group(1)] = ms
+    for name, pct, number, unit in _ITEM.findall(m.group(2)):
+        value = float(number) * _MS_FACTOR[unit]
+        if not math.isfinite(value):
             continue
-        p = _PCT_ITEM.match(item)
-        if p:
-            pct = to_float(p.group(1))
-            ms = to_ms(p.group(2), p.group(3))
-            if pct is not None and ms is not None:
-                values[percentile_key(pct)] = ms
+        if name:
+            values[name] = value
+            continue
+        key = _percentile_key(pct)
+        if key is not None:
+            values[key] = value
     return METRIC_NAMES[m.group(1)], values
+
+
+def _exact_values(m: re.Match[str]) -> dict[str, float]:
+    g = m.groups()
+    factor = _MS_FACTOR[g[1]]
+    values = {"min": float(g[0]) * factor, "max": float(g[2]) * factor, "mean": float(g[3]) * factor,
+              "median": float(g[4]) * factor}
+    for i in (5, 7, 9, 11):
+        if g[i] is None:
+            break
+        key = _PERCENTILE_KEYS.get(g[i]) or _percentile_key(g[i])
+        if key is not None:
+            values[key] = float(g[i + 1]) * factor
+    if g[13]:
+        for pct, number in _EXACT_PCT.findall(g[13]):
+            key = _percentile_key(pct)
+            if key is not None:
+                values[key] = float(number) * factor
+    if not math.isfinite(sum(values.values())):  # an overflowing number ("1e999") is no value
+        values = {k: v for k, v in values.items() if math.isfinite(v)}
+    return values
+
+
+def _percentile_key(pct: str) -> str | None:
+    key = _PERCENTILE_KEYS.get(pct)
+    if key is None:
+        p = to_float(pct)
+        if p is None:
+            return None
+        key = percentile_key(p)
+        if len(_PERCENTILE_KEYS) < 1000:  # a memo of the few percentiles logs print
+            _PERCENTILE_KEYS[pct] = key
+    return key
 
 
 # TRT 7: block headers, then "min: X ms (end to end Y ms)" / "percentile: X ms at 99% (end to end …)".
 TRT7_BLOCKS = {"Host latency": "latency_ms", "Host Latency": "latency_ms", "Enqueue Time": "enqueue_ms",
                "GPU Compute": "gpu_compute_ms"}
-_TRT7_STAT = re.compile(
+_TRT7_STAT = lazy(
     rf"^(min|max|mean|median): ({NUM}) ?(ms|us|s)(?: \(end to end ({NUM}) ?(ms|us|s)\))?\s*$"
 )
-_TRT7_PCT = re.compile(rf"^percentile: ({NUM}) ?(ms|us|s) at ({NUM})%"
+_TRT7_PCT = lazy(rf"^percentile: ({NUM}) ?(ms|us|s) at ({NUM})%"
                        rf"(?: \(end to end ({NUM}) ?(ms|us|s) at ({NUM})%\))?\s*$")
 
 
@@ -247,19 +304,19 @@ def parse_trt7_stat(text: str) -> tuple[str, float, float | None] | None:
 
 # ---------------------------------------------------------------------------------------------- warnings
 _RULE_WARNINGS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"Throughput may be bound by Enqueue Time"), "enqueue_bound"),
-    (re.compile(r"Throughput may be bound by host-to-device transfers"), "h2d_bound"),
-    (re.compile(r"Throughput may be bound by device-to-host transfers"), "d2h_bound"),
-    (re.compile(r"GPU compute time is unstable"), "unstable_gpu_compute"),
-    (re.compile(r"Multiple inference streams are used"), "multi_stream_inaccurate"),
-    (re.compile(r"Dynamic dimensions required for input|Shape missing for input with dynamic shape"),
+    (lazy(r"Throughput may be bound by Enqueue Time"), "enqueue_bound"),
+    (lazy(r"Throughput may be bound by host-to-device transfers"), "h2d_bound"),
+    (lazy(r"Throughput may be bound by device-to-host transfers"), "d2h_bound"),
+    (lazy(r"GPU compute time is unstable"), "unstable_gpu_compute"),
+    (lazy(r"Multiple inference streams are used"), "multi_stream_inaccurate"),
+    (lazy(r"Dynamic dimensions required for input|Shape missing for input with dynamic shape"),
      "dynamic_shape_missing"),
-    (re.compile(r"(?:has been|is) deprecated|Weakly-typed networks have been deprecated"), "deprecated_flag"),
+    (lazy(r"(?:has been|is) deprecated|Weakly-typed networks have been deprecated"), "deprecated_flag"),
 ]
-CV_RE = re.compile(rf"coefficient of variance = ({NUM})\s*%")
+CV_RE = lazy(rf"coefficient of variance = ({NUM})\s*%")
 # A dynamic input given no shape: trtexec picks one and says which (the run then uses it). The 10.x run-time
 # wording glues the name to "Automatically" (sic).
-AUTO_SHAPE_RE = re.compile(
+AUTO_SHAPE_RE = lazy(
     r"Dynamic dimensions required for input: (?P<a>[^,]+), but no shapes were provided\. "
     r"Automatically overriding shape to: (?P<sa>[\dx]+)"
     r"|Shape missing for input with dynamic shape: (?P<b>.+?)\s*"
@@ -280,7 +337,9 @@ def apply_auto_shape(options: dict[str, Any], text: str) -> None:
     current.setdefault(name.strip(), dims)
 # An [I] line in 8.4-10.x (reference §3.6): with --dumpProfile and no --separateProfileRun the summary is
 # suppressed; the profiler's layer times then carry the extra synchronisations too.
-PROFILE_INACCURATE_RE = re.compile(r"e2e network timing is not reported since it is inaccurate")
+PROFILE_INACCURATE_RE = lazy(r"e2e network timing is not reported since it is inaccurate")
+# 8.4+: "Skipped inference phase since --skipInference is added." (--buildOnly in 8.4-8.5).
+SKIPPED_INFERENCE_RE = lazy(r"^Skipped inference phase since --\w+ is added")
 
 
 def classify_warning(text: str) -> str:

@@ -12,63 +12,46 @@ The reading itself lives in :mod:`.polygraphy_parser` (line state machine) and
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from trtsweep.records import RunRecord, unrecognized
 
-from .polygraphy_blocks import kind_of, subcommand_of
+from .normalize import paste_prefix, strip_prefix, unpaste
 from .polygraphy_parser import LineParser
-from .textio import iter_lines
+from .sniff import polygraphy_kind, subcommand_of
+from .textio import decode_head, iter_lines, read_head
+
+HEAD_BYTES = 64 << 10  # how much of a file decides its paste prefix
+HEAD_LINES = 400  # how far the first Polygraphy line is looked for
+# Polygraphy's first line: a "[I] "-style log line, TensorRT's "[date] [TRT] [I] " line, or a runner's
+# indented I/O block (output cut mid-run).
+_FIRST_LINE = re.compile(r"^[ \t]*(?:\[[A-Z!]\] |\[\d{1,2}/\d{1,2}/\d{2,4}-[\d:]+\] \[TRT\] "
+                         r"|---- Inference (?:Input|Output)\(s\) ----)")
 
 __all__ = ["parse_polygraphy", "parse_polygraphy_lines", "sniff", "subcommand_of"]
 
-_TRTEXEC = ("&&&& RUNNING TensorRT.trtexec", "=== Performance summary ===", "TensorRT.trtexec [")
-# JSON starts "{" or "[" + value; "[I] " and TensorRT's "[03/14/2022-08:20:47]" are log lines, not arrays.
-_JSON_START = re.compile(r"^\s*(?:\{|\[\s*(?:[\[{\]\"]|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\s*[,\]]|$))")
-# Lines only Polygraphy prints (at the start of a "[I] " style log line); any one of them claims a file.
-_STRONG_ALTERNATIVES = (
-    r"RUNNING \| Command: \S*polygraphy",
-    r"(?:PASSED|FAILED) \| (?:Runtime: [\d.]+s \| )?Command: \S*polygraphy",
-    r"Loaded Module: polygraphy\s*\|",
-    r"==== (?:ONNX Model|TensorRT Engine|TensorRT Network|Run Results \(\d+ runners?\)"
-    r"|Data \(\d+ iterations?\)) ====",
-    r"\S+\s+\| (?:Activating and starting inference|Completed \d+ iteration\(s\) in)",
-    r"Accuracy Comparison \|",
-    r"Output Validation \|",
-    r"RUNNING \| Iteration \d+ \|",
-    r"Minimum Bad Model:",
-    r"Reducing model (?:outputs|inputs)",
-)
-_STRONG = re.compile(r"(?m)^[ \t]*\[[A-Z!]\]\s+(?:" + "|".join(_STRONG_ALTERNATIVES) + ")")
-_INSPECT_BANNER = re.compile(
-    r"(?m)^[ \t]*\[I\] ==== (?:ONNX Model|TensorRT Engine|TensorRT Network|Data \(|Run Results \()"
-)
-_RUN_MARKER = re.compile(r"(?m)^\[[A-Z!]\]\s+(?:\S+\s+\| Activating|Accuracy Comparison|Output Validation \|"
-                         r"|RUNNING \| Iteration|Reducing model|Minimum Bad Model)")
-_COMMAND_IN_TEXT = re.compile(
-    r"(?m)^[ \t]*\[[A-Z!]\]\s+(?:RUNNING|PASSED|FAILED) \| (?:Runtime: [\d.]+s \| )?Command: (.*)$"
-)
-
 
 def sniff(text: str) -> str | None:
-    """``polygraphy_run`` / ``polygraphy_inspect`` when a file head is Polygraphy output, else None.
-
-    trtexec logs and JSON are never claimed, even when they mention Polygraphy in a comment.
-    """
-    if not text or not text.strip() or any(marker in text for marker in _TRTEXEC):
-        return None
-    if _JSON_START.match(text) or _STRONG.search(text) is None:
-        return None
-    command = _COMMAND_IN_TEXT.search(text)
-    sub = subcommand_of(command[1]) if command else None
-    return kind_of(sub, bool(_INSPECT_BANNER.search(text)), bool(_RUN_MARKER.search(text)))
+    """``polygraphy_run`` / ``polygraphy_inspect`` for Polygraphy output (see :mod:`.sniff`)."""
+    return polygraphy_kind(unpaste(text))
 
 
 def parse_polygraphy(path: str | Path) -> RunRecord:
-    """Parse one Polygraphy output file (streamed line by line) into its record."""
-    return parse_polygraphy_lines(iter_lines(path), str(path))
+    """Parse one Polygraphy output file (streamed line by line) into its record.
+
+    A paste prefix (``> `` quote marks before every line, see :mod:`.normalize`) is stripped first, and
+    lines before Polygraphy's first line (a banner, a shell prompt) are left out.
+    """
+    prefix = paste_prefix(decode_head(read_head(path, HEAD_BYTES)))
+    lines: Iterator[str] = iter_lines(path)
+    if prefix:
+        lines = (strip_prefix(line, prefix) for line in lines)
+    head = list(itertools.islice(lines, HEAD_LINES))
+    start = next((i for i, line in enumerate(head) if _FIRST_LINE.match(line)), 0)
+    return parse_polygraphy_lines(itertools.chain(head[start:], lines), str(path))
 
 
 def parse_polygraphy_lines(lines: Iterable[str], source: str) -> RunRecord:

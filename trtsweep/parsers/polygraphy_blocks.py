@@ -11,6 +11,10 @@ import math
 import re
 from typing import Any
 
+from .sniff import kind_of, subcommand_of
+
+__all__ = ["kind_of", "subcommand_of"]  # re-exported: they moved to .sniff (imported without this module)
+
 Shape = list[int | str]
 
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)"
@@ -27,6 +31,7 @@ _MAX_ITEM = 4096
 _SECTION = re.compile(r"^---- (?:(\d+) )?(.+?) ----$")
 _NAME_LINE = re.compile(r"^Name: (?P<name>.*?)(?: \| (?P<rest>.*))?$")
 _OPSET = re.compile(r"ONNX Opset: (\d+)")
+_LAYER_TOTAL = re.compile(r"\((\d+) layers?\)\s*$")
 _NODE = re.compile(r"^(?:Node|Layer) \d+\s+\| ")
 _PROFILE_MARK = re.compile(r"^- Profile: (\d+)")
 # "Tensor: x   (Input), Index: 0 | Shapes: min=(1, 2), opt=(..), max=(..)" (0.4x) and
@@ -45,9 +50,6 @@ _PROFILE_BRACE = re.compile(
     r"^\{?(?P<name>.+?) \[min=(?P<min>\[[^\]]*\]), opt=(?P<opt>\[[^\]]*\]), max=(?P<max>\[[^\]]*\])\]"
 )
 _PROFILE_N = re.compile(r"^Profile (\d+):")
-# Subcommands whose first argument is itself a subcommand ("inspect model", "debug reduce", "check lint").
-_GROUPS = {"inspect", "debug", "check", "surgeon", "data", "plugin", "template"}
-_SUBCOMMAND_WORD = re.compile(r"[a-z][a-z-]*")
 
 # Failure classes, tried in this order over all error lines: the most specific cause wins, e.g. an
 # UNSUPPORTED_NODE line beats the generic "Could not parse ONNX" that always follows it.
@@ -77,29 +79,6 @@ FAILURE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"Segmentation fault|core dumped|Traceback \(most recent call last\)|SIGSEGV|SIGABRT"
         r"|illegal memory access", re.I)),
 )
-
-
-def subcommand_of(command: str) -> str | None:
-    """``/usr/bin/polygraphy inspect model m.onnx --show layers`` -> ``inspect model``.
-
-    None when the command does not run polygraphy.
-    """
-    tokens = command.split()
-    for i, token in enumerate(tokens):
-        if token.rsplit("/", 1)[-1] == "polygraphy" and i + 1 < len(tokens):
-            sub = tokens[i + 1]
-            nxt = tokens[i + 2] if i + 2 < len(tokens) else ""
-            if sub in _GROUPS and _SUBCOMMAND_WORD.fullmatch(nxt):
-                return f"{sub} {nxt}"
-            return sub
-    return None
-
-
-def kind_of(subcommand: str | None, inspect_banner: bool, run_marker: bool) -> str:
-    """The record kind: from the subcommand when known, else inspection banners without run activity."""
-    if subcommand is not None:
-        return "polygraphy_inspect" if subcommand.startswith("inspect") else "polygraphy_run"
-    return "polygraphy_inspect" if inspect_banner and not run_marker else "polygraphy_run"
 
 
 def parse_float(text: str | None) -> float | None:
@@ -205,6 +184,10 @@ class ModelBlock:
                 self.name = m["name"]
                 opset = _OPSET.search(m["rest"] or "")
                 self.opset = int(opset[1]) if opset else self.opset
+                # Older Polygraphy: "Name: Unnamed Network 0 | Explicit Batch Engine (48 layers)".
+                layers = _LAYER_TOTAL.search(m["rest"] or "")
+                if layers:
+                    self.declared.setdefault("layers", int(layers[1]))
         elif sec in ("inputs", "outputs"):
             tensor = parse_tensor(s)
             if tensor is not None:
@@ -279,17 +262,18 @@ class ModelBlock:
 
 
 def _section_of(title: str) -> str | None:
-    if title.endswith("Input(s)"):
+    # "Engine Input(s)" (0.3x+) and "Engine Inputs" (older Polygraphy, as TAO's containers ship it).
+    if title.endswith(("Input(s)", "Inputs")):
         return "inputs"
-    if title.endswith("Output(s)"):
+    if title.endswith(("Output(s)", "Outputs")):
         return "outputs"
     if title.startswith("Initializer"):
         return "initializers"
-    if title.startswith("Node(s)"):
+    if title.startswith(("Node(s)", "Nodes")):
         return "nodes"
-    if title.startswith("Layer(s)"):
+    if title.startswith(("Layer(s)", "Layers")):
         return "layers"
-    if title.startswith("Profile(s)"):
+    if title.startswith(("Profile(s)", "Profiles")):
         return "profiles"
     if title == "Memory":
         return "memory"

@@ -58,6 +58,7 @@ _OPSET_LINE = re.compile(r"^Opset version:\s+(\d+)")
 _TRT_VERSION = re.compile(r"TensorRT [Vv]ersion:?\s*v?(\d+\.\d+\.\d+(?:\.\d+)?)")
 _FOREIGN_ERROR = re.compile(r"Traceback \(most recent call last\)|Segmentation fault|core dumped|^Killed"
                             r"|polygraphy[\w ]*: error:")
+_IO_HEADER = re.compile(r"^\s+---- Inference (?:Input|Output)\(s\) ----\s*$")
 _MAX_KEPT = 200
 _MODEL_KINDS = {"ONNX Model": "onnx", "TensorRT Engine": "engine", "TensorRT Network": "network"}
 
@@ -110,6 +111,12 @@ class LineParser:
         if not line.strip() or line[0] in " \t":
             if self.block is not None:
                 self.block.feed(line)
+            elif _IO_HEADER.match(line):
+                # Output that starts mid-run, inside a runner's "---- Inference Input(s) ----" block.
+                block = ModelBlock(None)
+                self._open(block)
+                self.run_marker = True
+                block.feed(line)
             return
         self._close_block()
         m = _LOG.match(line)
@@ -333,6 +340,7 @@ class LineParser:
                     self.trt_version = m[2]
         elif m := _ENGINE_BUILD.match(msg):
             self.build.engine_build_s = parse_float(m[1])
+            self.recognised = self.run_marker = True  # only a runner builds engines this way
         elif m := _ENGINE_SIZE.search(msg):
             self.build.engine_size_mib = parse_float(m[1])
         elif (m := _OPSET_LINE.match(msg)) and self.opset is None:

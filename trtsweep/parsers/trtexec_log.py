@@ -18,8 +18,11 @@ from typing import Any
 
 from trtsweep.parsers import log_options as lo
 from trtsweep.parsers import log_sections as ls
+from trtsweep.parsers.lazy_re import lazy
 from trtsweep.parsers.log_failures import (
+    CRASH_DETAIL,
     CRASH_RAW,
+    DEVICE_NOT_FOUND,
     ERROR_CONTINUATION,
     MAX_CONTINUATION,
     OOM_HINT,
@@ -34,43 +37,59 @@ from trtsweep.parsers.log_layers import (
     parse_verbose_layer,
     profile_layout,
 )
-from trtsweep.parsers.normalize import strip_prefixes_raw, unpaste, unpaste_prefixes
+from trtsweep.parsers.normalize import (
+    HEAD_LINES,
+    Normalizer,
+    normalize_lines,
+    paste_prefix,
+    start_line,
+    strip_prefix,
+    strip_prefix_raw,
+    unpaste,
+)
 from trtsweep.parsers.textio import decode_head, decode_line, iter_raw_chunks
-from trtsweep.records import BuildInfo, Device, RunRecord, Stats, WarningRecord
+from trtsweep.records import BuildInfo, Device, NoteRecord, RunRecord, Stats, WarningRecord
 from trtsweep.versions import decode_version_int
 
 KIND = "trtexec_log"
 MAX_OTHER_WARNINGS = 50
+MAX_NOTES = 20
 MAX_RAW_OPTIONS = 500  # per echo section; real echoes have < 80 lines
-HEAD_BYTES = 64 << 10  # how much of a log decides whether it carries a paste prefix
+HEAD_BYTES = 64 << 10  # how much of a log decides its paste prefix and where trtexec's output starts
 MAX_LINE_LENGTH = 200_000  # longer lines (huge --dumpOutput tensors) are only looked at up to here
 
 # ---------------------------------------------------------------------------------------------- sniffing
-_STRONG = re.compile(r"^&&&& (?:RUNNING|PASSED|FAILED) TensorRT\.trtexec", re.M)
-_POLYGRAPHY = re.compile(
+_STRONG = lazy(r"^&&&& (?:RUNNING|PASSED|FAILED) TensorRT\.trtexec", re.M)
+_POLYGRAPHY = lazy(
     r"RUNNING \| Command:|Loaded Module: polygraphy|==== TensorRT Engine ===="
     r"|^\s*(?:\[[^\]]*\] )?\[TRT\] \[[IWEV]\]|\b(?:onnxrt|trt)-runner-N\d",
     re.M,
 )
-_WEAK = re.compile(
+_WEAK = lazy(
     r"=== Performance summary ==="
     r"|^(?:\[[^\]]*\] )?\[I\] === (?:Model|Build|System|Inference|Reporting) Options ==="
     r"|=== Device Information ===|=== Trace details ===|=== Profile \(\d+ iterations ?\) ==="
     r"|Average on \d+ runs - GPU latency"
-    r"|^\[\d{1,2}/\d{1,2}/\d{4}-\d{1,2}:\d{2}:\d{2}\] \[[IWEFV]\] ",
+    r"|^\[\d{1,2}/\d{1,2}/\d{4}-\d{1,2}:\d{2}:\d{2}\] \[[IWEFV]\] "
+    r"|^\[[IWEFV]\] \[TRT\] "  # trtexec's severity-first TensorRT lines (Polygraphy's are "[TRT] [I]")
+    # A summary pasted without its timestamps (and maybe without its header line).
+    r"|^\[I\] (?:Throughput: [\d.]+ qps|(?:Latency|GPU Compute Time|Enqueue Time): min\b"
+    r"|(?:min|mean|median): [\d.]+ ms \(end to end|Total Host Walltime: |throughput: [\d.]+ qps)",
     re.M,
 )
 
 
-def looks_like(text: str) -> bool:
+def looks_like(text: str, unpasted: bool = False) -> bool:
     """True when the head of a file is trtexec console output (whole logs, fragments, 7.x logs).
 
     trtexec's own status line decides at once; otherwise Polygraphy output (which can embed TensorRT's
     ``[TRT] [I]`` lines, note the reversed tag order) is refused before the weaker trtexec markers count.
+    A paste prefix is removed first, unless the caller already did (``unpasted``).
     """
     if not text:
         return False
-    text = unpaste(text)
+    if not unpasted:
+        text = unpaste(text)
     if _STRONG.search(text):
         return True
     if _POLYGRAPHY.search(text):
@@ -108,7 +127,10 @@ class _Run:
         self._warning_keys: set[tuple[str, str]] = set()
         self._other_count = 0
         self._last_warning: WarningRecord | None = None
+        self.notes: list[NoteRecord] = []
+        self._last_note: NoteRecord | None = None
         self.evidence = FailureEvidence()
+        self.stage: str | None = None  # how far the run got: parse, build, inference (see _STAGE)
         self.last_severity: str | None = None
         self.continuation_budget = 0
         self.layers = LayerCollector()
@@ -152,6 +174,17 @@ class _Run:
         self.warnings.append(record)
         self._last_warning = record if code != "other" else None
 
+    def advance(self, stage: str) -> None:
+        """Note that the run reached ``stage`` (stages only move forward: parse, build, inference)."""
+        if self.stage is None or _STAGE_ORDER[stage] > _STAGE_ORDER[self.stage]:
+            self.stage = stage
+
+    def add_note(self, code: str, text: str) -> None:
+        text = short(text)
+        if len(self.notes) < MAX_NOTES and all(n.text != text for n in self.notes):
+            self._last_note = NoteRecord(code=code, text=text)
+            self.notes.append(self._last_note)
+
     # -- the record ---------------------------------------------------------------------------------
     def to_record(self) -> RunRecord:
         if self.final == "PASSED":
@@ -160,9 +193,10 @@ class _Run:
             status = "failed"
         else:
             status = "incomplete"
-        failure = failure_text = None
+        failure = failure_text = phase = None
         if status == "failed":
             failure, failure_text = self.evidence.result()
+            phase = self.evidence.phase(self.stage)
         if self.build.engine_size_mib is None and self.loaded_engine_mib is not None:
             # Before 9.0 trtexec prints no engine size; TensorRT's own "Loaded engine size" (integer MiB,
             # "MB" in 8.0) is the best the log holds.
@@ -180,6 +214,7 @@ class _Run:
             status=status,
             failure=failure,
             failure_text=failure_text,
+            failure_phase=phase,
             trt_version=self.version,
             command=self.command,
             device=self.device,
@@ -190,6 +225,7 @@ class _Run:
             total_gpu_compute_s=self.total_compute,
             gpu_compute_cv_pct=self.cv,
             warnings=self.warnings,
+            notes=self.notes,
             layers=self.layers.records(),
         )
         for key, values in self.stats.items():
@@ -318,15 +354,18 @@ class _Parser:
             return True
         elif run.mode == "info_tail":
             return True
-        if CRASH_RAW.search(text.strip()) and run.final is None:
-            run.evidence.crashed = True
-            run.evidence.note(line, from_error=True)
-            return True
+        if run.final is None:
+            if CRASH_RAW.search(text.strip()):
+                run.evidence.note_crash(line, run.stage)
+                return True
+            if run.evidence.crashed and CRASH_DETAIL.match(text):
+                run.evidence.note_crash_detail(line)
+                return True
         in_error = run.last_severity in ("E", "F") and run.continuation_budget > 0
         if in_error and ERROR_CONTINUATION.match(text):
             # Continuation of an error message: ONNX node dumps, "[6] Invalid Node - /Tile", ...
             run.continuation_budget -= 1
-            run.evidence.note(line, from_error=True, early=run.before_echo)
+            run.evidence.note(line, from_error=True, early=run.before_echo, stage=run.stage)
             return True
         # Pasted fragments may have lost their tags: the tagged-line logic only acts on lines it knows.
         return False
@@ -372,13 +411,13 @@ class _Parser:
         run = self.run
         run.strong = True
         run.continuation_budget = MAX_CONTINUATION
-        run.evidence.note(line, from_error=True, early=run.before_echo)
+        run.evidence.note(line, from_error=True, early=run.before_echo, stage=run.stage)
         text = line.text.strip()
         # trtexec's own [E] lines end the run; the error recorder's "Error[N]:" lines (8.0+) and TRT's
         # "[E] [TRT]" lines can be recoverable (a tactic that failed), and ≤8.5 continues after a plugin
         # library that failed to load (reference §2.2).
         if not line.trt and not text.startswith("Error[") and "Could not load plugin library" not in text:
-            run.evidence.note_fatal(line)
+            run.evidence.note_fatal(line, run.stage)
 
     def _trt_line(self, line: ls.Line) -> None:
         run = self.run
@@ -388,8 +427,15 @@ class _Parser:
                 run.evidence.note(line, from_error=False)
             return
         m = ls.LOADED_ENGINE_SIZE_RE.match(text)
-        if m and run.loaded_engine_mib is None:
-            run.loaded_engine_mib = ls.to_float(m.group(1))
+        if m:
+            run.advance("build")
+            if run.loaded_engine_mib is None:
+                run.loaded_engine_mib = ls.to_float(m.group(1))
+            return
+        if text.startswith("Input filename:"):  # the ONNX parser's banner: parsing has begun
+            run.advance("parse")
+        elif "No importer registered for op" in text:
+            run.evidence.note_hint(line)
 
     def _warning_line(self, line: ls.Line) -> None:
         run = self.run
@@ -422,7 +468,7 @@ class _Parser:
             run.trt7_block = None
             return
         # The echo is always tagged; untagged "=== Model Options ===" lines are trtexec's help text.
-        header = lo.SECTION_RE.match(text) if line.severity == "I" else None
+        header = lo.SECTION_RE.match(text) if line.severity == "I" and text[:4] == "=== " else None
         if header:
             if header.group(1) == "Model" and run.starts_new_inference_section() and not run.saw_running:
                 self.new_run()
@@ -450,9 +496,16 @@ class _Parser:
             run.mode = "profile_header"
             run.strong = True
             return
-        if ls.PROFILE_INACCURATE_RE.search(text):
+        stage = _STAGE.match(text)
+        if stage:
+            run.advance(stage.lastgroup or "build")
+        if self._note_line(text):
+            return
+        if DEVICE_NOT_FOUND.match(text):
+            # 9.1+: trtexec lists the visible GPUs, prints this at [I] level and exits (reference §2.2).
             run.strong = True
-            run.add_warning("profile_total_inaccurate", text)
+            run.evidence.note(line, from_error=True, stage=run.stage)
+            run.evidence.note_fatal(line, run.stage)
             return
         version = ls.VERSION_LINE_RE.match(text)
         if version:
@@ -469,6 +522,25 @@ class _Parser:
         if build:
             run.strong = True
             setattr(run.build, build[0], build[1])
+
+    def _note_line(self, text: str) -> bool:
+        """Informational lines kept as notes; True when the line was one."""
+        run = self.run
+        if ls.PROFILE_INACCURATE_RE.search(text):
+            run.strong = True
+            run.add_note("profile_total_inaccurate", text)
+            return True
+        if text.startswith("To show e2e network timing report"):
+            # The advice line that follows the note above.
+            note = run._last_note
+            if note is not None and note.code == "profile_total_inaccurate" and text not in note.text:
+                note.text = short(f"{note.text} {text}")
+            return True
+        if ls.SKIPPED_INFERENCE_RE.match(text):
+            run.strong = True
+            run.add_note("inference_skipped", text)
+            return True
+        return False
 
     def _option_line(self, text: str) -> None:
         run = self.run
@@ -530,74 +602,129 @@ class _Parser:
         return False
 
 
+# trtexec's own progress lines: the step a run has reached (reference §3.2). A failure with no line naming its
+# step happened in the last one reached. "build" covers the engine set-up: building, or loading and
+# deserializing an engine given with --loadEngine.
+_STAGE = lazy(
+    r"^(?:(?P<parse>Start parsing network model)"
+    r"|(?P<build>Finish(?:ed)? parsing network model|Engine loaded in )"
+    r"|(?P<inference>Engine built in |Engine deserialized in |Created execution context|Starting inference"
+    r"|Created (?:input|output) binding|(?:Input|Output) binding for |Set shape of input tensor \S+ to:"
+    r"|Warmup completed|Timing trace has))"
+)
+_STAGE_ORDER = {"parse": 0, "build": 1, "inference": 2}
+
 _RUN_STARTING_HEADERS = (
     "=== Performance summary ===", "=== Trace details ===", "Host latency", "Host Latency",
 )
 
 
 # ---------------------------------------------------------------------------------------------- public API
-def parse_lines(lines: Iterable[str], source: str) -> list[RunRecord]:
+def parse_lines(lines: Iterable[str], source: str, *, strict: bool = False) -> list[RunRecord]:
     """Parse cleaned console lines into one record per trtexec run (empty when none is recognisable).
 
-    Never raises for the content of ``lines``; exceptions raised by the iterable itself (I/O errors)
-    propagate.
+    The lines go through the normalisation stage (:mod:`normalize`: paste prefixes, banners, joined lines)
+    unless ``strict``. Never raises for the content of ``lines``; exceptions raised by the iterable itself
+    (I/O errors) propagate.
     """
     parser = _Parser(source)
-    for raw in lines:
-        if not isinstance(raw, str):
-            continue
-        parser.feed(raw[:MAX_LINE_LENGTH].rstrip("\r\n"))
+    stream: Iterable[str] = (raw[:MAX_LINE_LENGTH].rstrip("\r\n") for raw in lines if isinstance(raw, str))
+    if not strict:
+        stream = normalize_lines(stream)
+    for line in stream:
+        parser.feed(line)
     parser.close()
     return parser.records
 
 
-def parse_log(path: str | Path) -> list[RunRecord]:
+def parse_log(path: str | Path, *, strict: bool = False) -> list[RunRecord]:
     """Parse a trtexec console log file into one record per run, streaming it in constant memory.
 
-    Verbose ``[V]`` lines are most of a verbose log and almost all of them say nothing a record holds.
-    A regular expression over each raw chunk finds the other lines in C, so plain verbose lines are never
-    decoded or even visited one by one in Python; inside a block (layer information, tables) skipped
-    lines are fed after all, since there they can matter.
+    Verbose ``[V]`` lines and the per-iteration trace (``[I] Average on 10 runs - ...``) are most of a long
+    log, and none of them says anything a record holds. A regular expression over each raw chunk finds the
+    other lines in C, so those lines are never decoded or even visited one by one in Python; inside a
+    block (layer information, tables) or at a layer-information header they are fed after all.
+
+    Unless ``strict``, the head decides the paste prefix and where trtexec's output starts, and each kept
+    line goes through the normalisation stage (:mod:`normalize`).
     """
     parser = _Parser(str(path))
-    prefixes: list[bytes] | None = None
+    stage: Normalizer | None = None
+    prefix = b""
+    first = True
     for chunk in iter_raw_chunks(path):
-        if prefixes is None:
-            # A pasted log's constant prefix ("> ", code-block indentation) is judged once, from the head.
-            prefixes = unpaste_prefixes(decode_head(chunk[:HEAD_BYTES]))
         data = b"\n" + chunk  # every line, the first included, now follows a newline
-        if prefixes:
-            data = strip_prefixes_raw(data, prefixes)
+        if first:
+            first = False
+            if data.startswith(b"\n\xef\xbb\xbf"):
+                data = b"\n" + data[4:]  # a UTF-8 byte-order mark
+            if not strict:
+                stage, prefix, data = _head(data)
+        elif prefix:
+            data = strip_prefix_raw(data, prefix)
         done = 1  # data[:done] is handled
         for m in _KEPT_LINE_START.finditer(data):
             if m.start() > done:
-                _skipped_verbose(parser, data[done:m.start()])
+                _skipped(parser, data[done:m.start()])
             end = data.find(b"\n", m.end())
             end = len(data) if end < 0 else end
             for line in decode_line(data[m.end():end][:MAX_LINE_LENGTH]):
-                parser.feed(line)
+                if stage is None:
+                    parser.feed(line)
+                else:
+                    for part in stage.lines(line):
+                        parser.feed(part)
             done = end + 1
         if done < len(data):
-            _skipped_verbose(parser, data[done:])
+            _skipped(parser, data[done:])
     parser.close()
     return parser.records
 
 
-# The newline before a line that is *not* a plain verbose line. Plain verbose: a "[V] " tag preceded by
-# nothing but timestamps, spaces and a wrapper's "[TRT] " (anything else, e.g. another program's text or an
-# escape sequence, keeps the line), unless it is the layer-information header that opens a block.
-# Anchoring on the newline lets the regex engine jump from line to line instead of trying every byte.
-_KEPT_LINE_START = re.compile(rb"\n(?![0-9/\-:.\[\] TRZ]{0,60}\[V\] (?![^\n]*Layer Information))")
+def _head(data: bytes) -> tuple[Normalizer, bytes, bytes]:
+    """From the first chunk: the stage, the paste prefix (bytes) and the chunk from the first trtexec line."""
+    head = decode_head(data[1:HEAD_BYTES + 1])
+    prefix_text = paste_prefix(head)
+    prefix = prefix_text.encode("utf-8")
+    data = strip_prefix_raw(data, prefix)
+    lines = [strip_prefix(x, prefix_text) for x in head.split("\n")[:HEAD_LINES]]
+    skip = start_line(lines[:-1] if len(lines) > 1 else lines)
+    at = 0
+    for _ in range(skip):  # drop the banner: data[at] is the newline before trtexec's first line
+        at = data.find(b"\n", at + 1)
+    return Normalizer(prefix_text), prefix, data[at:] if at > 0 else data
 
 
-def _skipped_verbose(parser: _Parser, block: bytes) -> None:
-    """Account for plain verbose lines the expression skipped; feed them if a block is open."""
-    if parser.run.mode is None:
-        parser.note_verbose()
-        return
-    for raw in block.split(b"\n"):
-        if parser.run.mode is None:
-            parser.note_verbose()
-            continue
-        for line in decode_line(raw[:MAX_LINE_LENGTH]):
+# The newline before a line that is *not* a plain verbose or trace line. Plain: a "[V] " tag (or "[I] Average
+# on N runs - ") preceded by nothing but timestamps, spaces and a wrapper's "[TRT] " (anything else, e.g.
+# another program's text or an escape sequence, keeps the line). Anchoring on the newline lets the regex
+# engine jump from line to line instead of trying every byte. A verbose layer-information header is found by
+# _skipped, with a substring search over the skipped block.
+_KEPT_LINE_START = lazy(rb"\n(?![0-9/\-:.\[\] TRZ]{0,60}(?:\[V\] |\[I\] Average on \d+ runs - ))")
+_LAYER_HEADER = b"Layer Information"
+
+
+def _skipped(parser: _Parser, block: bytes) -> None:
+    """Account for the plain verbose / trace lines the expression skipped; feed those that can matter.
+
+    They matter inside an open block (verbose layer rows, tables), at a verbose layer-information header
+    (which opens one) and inside an option echo section; everywhere else they are only counted. Once the
+    block closes and no header follows, the rest is skipped at once.
+    """
+    pos, size = 0, len(block)
+    while pos < size:
+        run = parser.run
+        if run.mode is None and run.section is None:
+            header = block.find(_LAYER_HEADER, pos)
+            if header < 0:
+                parser.note_verbose()
+                return
+            line_start = block.rfind(b"\n", pos, header) + 1
+            if line_start > pos:
+                parser.note_verbose()
+            pos = max(line_start, pos)
+        end = block.find(b"\n", pos)
+        end = size if end < 0 else end
+        for line in decode_line(block[pos:end][:MAX_LINE_LENGTH]):
             parser.feed(line)
+        pos = end + 1
