@@ -181,7 +181,8 @@ def _kill_then_resume(tmp_path: Path, sweep: Path, out: Path, env: dict[str, str
         assert _log(out, rel).stat().st_mtime_ns == log_mtime, f"{rel} ran again"
     counts = call_counts(calls)
     # Finished steps were called once in all; the interrupted one twice; the rest once, in the 2nd run.
-    finished = {" ".join(doc["argv"][1:]) for doc in before.values()}
+    # What ran is cmd.json's argv; the status records it with the run folder as ${RUN_DIR}.
+    finished = {" ".join(json.loads((out / rel / "cmd.json").read_text())["argv"][1:]) for rel in before}
     assert all(calls_before[a] == 1 and counts[a] == 1 for a in finished)
     hung_argv = " ".join(json.loads((hung / "cmd.json").read_text())["argv"][1:])
     assert counts[hung_argv] == 2
@@ -416,8 +417,8 @@ def _bad_specs(tmp_path: Path) -> dict[str, tuple[str, list[str], str]]:
         "missing_trtexec": (good, ["--trtexec", "/nonexistent/trtexec"], "/nonexistent/trtexec"),
         "unknown_flag": (good.replace("matrix:\n", 'matrix:\n  build_flags: ["--noSuchFlag"]\n'), [],
                          "has no --noSuchFlag"),
-        "removed_flag": (good.replace("matrix:\n", 'matrix:\n  build_flags: ["--workspace=64"]\n'), [],
-                         "has no --workspace (removed in 10.0.0)"),
+        "removed_flag": (good.replace("matrix:\n", 'matrix:\n  build_flags: ["--explicitBatch"]\n'), [],
+                         "has no --explicitBatch (removed in 10.0.0)"),
     }
 
 

@@ -31,7 +31,8 @@ class Status(StrEnum):
 
     A record is ``passed``, ``failed``, ``incomplete`` or ``unrecognized``. A step's ``status`` file adds
     how it ended when trtexec could not finish (``timeout``, ``crash``) or never started (``skipped``: its
-    engine failed); a variant whose step never completed is ``missing``. Values are plain strings in
+    engine failed); a variant whose step never completed is ``missing``, one measured with a command the
+    spec no longer asks for is ``stale``. Values are plain strings in
     every file (StrEnum), so older run folders read back unchanged.
     """
 
@@ -43,6 +44,7 @@ class Status(StrEnum):
     CRASH = "crash"
     SKIPPED = "skipped"
     MISSING = "missing"
+    STALE = "stale"
 
 
 # What a parser can say of one run.
@@ -51,8 +53,8 @@ STATUSES = (Status.PASSED, Status.FAILED, Status.INCOMPLETE, Status.UNRECOGNIZED
 STEP_STATUSES = (Status.PASSED, Status.FAILED, Status.TIMEOUT, Status.CRASH, Status.INCOMPLETE,
                  Status.SKIPPED)
 # A variant's status is the worst of its repeats', in this order (worst first).
-VARIANT_STATUS_ORDER = (Status.FAILED, Status.TIMEOUT, Status.CRASH, Status.SKIPPED, Status.MISSING,
-                        Status.INCOMPLETE, Status.PASSED)
+VARIANT_STATUS_ORDER = (Status.FAILED, Status.TIMEOUT, Status.CRASH, Status.SKIPPED, Status.STALE,
+                        Status.MISSING, Status.INCOMPLETE, Status.PASSED)
 FAILURE_CLASSES = (
     "oom",
     "unsupported_op",
@@ -244,9 +246,41 @@ class RunRecord:
         return _jsonable(out)
 
 
+def _check_shape(data: Any) -> None:
+    """Raise ValueError naming the first key whose value has the wrong type (a corrupt or edited file)."""
+    if not isinstance(data, dict):
+        raise ValueError(f"expected an object, found {type(data).__name__}")
+    for key in ("device", "build", "options", "polygraphy", *METRICS):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            raise ValueError(f"'{key}' must be an object, found {type(data[key]).__name__}")
+    for key in ("warnings", "notes", "layers"):
+        value = data.get(key)
+        if value is not None and (not isinstance(value, list) or not all(isinstance(x, dict) for x in value)):
+            raise ValueError(f"'{key}' must be a list of objects")
+    for key in ("throughput_qps", "host_walltime_s", "total_gpu_compute_s", "gpu_compute_cv_pct"):
+        value = data.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ValueError(f"'{key}' must be a number or null, found {value!r}")
+    for key in METRICS:
+        for stat, value in (data.get(key) or {}).items():
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise ValueError(f"'{key}.{stat}' must be a number or null, found {value!r}")
+    for key in ("source", "kind", "status"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise ValueError(f"'{key}' must be a string")
+    if data.get("status") is not None and data["status"] not in STATUSES:
+        raise ValueError(f"'status' {data['status']!r} is not one of {', '.join(STATUSES)}")
+
+
 def record_from_dict(data: dict[str, Any]) -> RunRecord:
-    """Load a record written by :meth:`RunRecord.to_dict`, of this or any older schema version."""
-    version = int(data.get("schema_version", 1))
+    """Load a record written by :meth:`RunRecord.to_dict`, of this or any older schema version.
+
+    Raises ValueError for content of the wrong shape or a newer ``schema_version``."""
+    _check_shape(data)
+    raw_version = data.get("schema_version", 1)
+    if isinstance(raw_version, bool) or not isinstance(raw_version, int):
+        raise ValueError(f"'schema_version' must be an integer, found {raw_version!r}")
+    version = raw_version
     if version > SCHEMA_VERSION:
         raise ValueError(
             f"record schema_version {version} is newer than this trtsweep understands ({SCHEMA_VERSION})"

@@ -17,15 +17,17 @@ trtexec_option = click.option("--trtexec", "trtexec_path", type=click.Path(path_
                                "/usr/src/tensorrt/bin/trtexec).")
 
 
-def load_and_expand(sweep: Path, only: tuple[str, ...], with_all: bool = False):
-    from trtsweep.sweeps.expand import expand, select
+def load_and_expand(sweep: Path, only: tuple[str, ...], with_all: bool = False,
+                    max_variants: int | None = None):
+    from trtsweep.sweeps.expand import TooManyVariants, check_size, expand, select
     from trtsweep.sweeps.spec import SpecError, load_spec
 
     try:
         spec = load_spec(sweep)
+        check_size(spec, max_variants)
         everything = expand(spec)
         variants = select(everything, list(only)) if only else everything
-    except SpecError as exc:
+    except (SpecError, TooManyVariants) as exc:
         raise UserError(str(exc)) from None
     if not variants:
         raise UserError(f"{sweep}: the sweep expands to no variant")

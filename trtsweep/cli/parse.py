@@ -37,6 +37,8 @@ def parse_cmd(files: tuple[Path, ...], fmt: str) -> None:
         if path.is_dir():
             raise UserError(f"{path}: is a directory; parse takes files (use 'trtsweep import DIR -o OUT' "
                             "for a folder)")
+        if not path.is_file():
+            raise UserError(f"{path}: not a regular file (a FIFO, device or socket); parse reads files")
     records = []
     for path in files:
         try:

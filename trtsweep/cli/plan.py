@@ -26,9 +26,11 @@ from trtsweep.cli.options import (
 @click.option("-o", "--output", "run_dir", type=click.Path(path_type=Path), default=None,
               help="Run folder the commands will write to [default: runs/<sweep name>].")
 @only_option
+@click.option("--max-variants", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Allow a matrix of up to N variants [default: 5000].")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def plan_cmd(sweep: Path, trtexec_path: Path | None, trt_version: str | None, run_dir: Path | None,
-             only: tuple[str, ...], fmt: str) -> None:
+             only: tuple[str, ...], max_variants: int | None, fmt: str) -> None:
     """Show what `trtsweep run SWEEP` would do, without running anything (no GPU needed).
 
     Lists the variants, the engine builds (one per distinct engine: precision, shape profile, builder
@@ -41,7 +43,7 @@ def plan_cmd(sweep: Path, trtexec_path: Path | None, trt_version: str | None, ru
     """
     from trtsweep.orchestrate.plan import describe_plan, plan_document
 
-    spec, variants = load_and_expand(sweep, only)
+    spec, variants = load_and_expand(sweep, only, max_variants=max_variants)
     trtexec, version = trtexec_for(spec, trtexec_path, trt_version, need_binary=False)
     plan = plan_or_exit(spec, variants, run_dir or default_run_dir(sweep), trtexec, version)
     if fmt == "json":

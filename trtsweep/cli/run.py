@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import json
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -22,80 +24,140 @@ from trtsweep.cli.options import (
 @main.command("run")
 @click.argument("sweep", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "run_dir", type=click.Path(path_type=Path), default=None,
-              help="Run folder [default: runs/<sweep name>]. If it exists, the sweep resumes there.")
+              help="Run folder [default: runs/<sweep name>]. If it exists, the sweep resumes there. It must "
+              "be new, empty, or a trtsweep run folder.")
 @click.option("--gpus", default=None, metavar="0,1",
-              help="GPUs to use (CUDA device indices) [default: the spec's gpus, else every GPU].")
-@click.option("--fresh", is_flag=True, help="Delete earlier results in the run folder and start over.")
+              help="GPUs to use: CUDA device indices or UUIDs, each once [default: the spec's gpus, else "
+              "every GPU nvidia-smi lists].")
+@click.option("--fresh", is_flag=True, help="Delete this sweep's earlier steps and results in the run folder "
+              "(only what its spec.lock.json lists) and start over.")
+@click.option("--retry-failed", is_flag=True, help="Also re-run steps that failed, timed out, crashed or "
+              "were skipped (by default a resume re-runs only steps that never completed).")
+@click.option("--max-variants", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Allow a matrix of up to N variants [default: 5000].")
 @click.option("--dry-run", is_flag=True, help="Plan and print the commands, run nothing.")
 @trtexec_option
 @only_option
 @click.option("--quiet", "-q", is_flag=True, help="Print only the final summary.")
-def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, fresh: bool, dry_run: bool,
-            trtexec_path: Path | None, only: tuple[str, ...], quiet: bool) -> None:
+def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, fresh: bool, retry_failed: bool,
+            max_variants: int | None, dry_run: bool, trtexec_path: Path | None, only: tuple[str, ...],
+            quiet: bool) -> None:
     """Run a sweep: build each distinct engine once, then time every variant.
 
     Nothing finished is lost: each step's record is written as it ends, and running the same command
     again resumes, re-running only steps that never completed and variants that are new or changed in
-    the spec (--fresh starts over). Ctrl-C stops cleanly. A failed build marks its runs skipped and the
-    sweep goes on.
+    the spec (--retry-failed also re-runs failed ones; --fresh starts over). Ctrl-C, SIGTERM and SIGHUP
+    stop cleanly (running trtexec processes are stopped, finished steps kept). A failed build marks its
+    runs skipped and the sweep goes on.
 
     \b
-    Exit status: 0 every step passed; 1 some step failed, timed out or was skipped
-    (the rest ran and was saved); 2 bad spec, options or trtexec; 130 stopped by Ctrl-C
-    (finished steps are kept: run again to resume).
+    Examples:
+      trtsweep run sweep.example.yaml
+      trtsweep run sweep.example.yaml --only precision=fp16 --gpus 0,1
+      trtsweep run sweep.example.yaml --retry-failed
+
+    \b
+    Exit status (for the whole run folder, not only this invocation's steps):
+      0   every step passed
+      1   some step failed, timed out, was skipped, or is missing or stale (the rest was saved)
+      2   bad spec, options, GPUs, trtexec or run folder: nothing was started
+      130 stopped by Ctrl-C (143 SIGTERM, 129 SIGHUP): run the same command again to resume
     """
     import shlex
 
     from trtsweep.orchestrate.backends.local import LocalExecutor
+    from trtsweep.orchestrate.host import capture_env
     from trtsweep.orchestrate.session import (
+        GpuChoiceError,
         RunFolderBusy,
-        gpus_from_env,
+        RunFolderError,
+        claim_folder,
+        folder_lock,
+        folder_outcome,
+        fresh_start,
         lock_variants,
         pending_steps,
         prepare_folder,
         run_session,
+        select_gpus,
     )
 
-    spec, variants, everything = load_and_expand(sweep, only, with_all=True)
+    spec, variants, everything = load_and_expand(sweep, only, with_all=True, max_variants=max_variants)
     trtexec, version = trtexec_for(spec, trtexec_path, None, need_binary=True)
     run_dir = run_dir or default_run_dir(sweep)
+    try:
+        claim_folder(run_dir)
+    except RunFolderError as exc:
+        raise UserError(str(exc)) from None
     listed = lock_variants(run_dir, variants, everything) if not fresh else variants
     plan = plan_or_exit(spec, variants, run_dir, trtexec, version, listed)
     if dry_run:
-        for s in pending_steps(plan):
+        for s in pending_steps(plan, retry_failed):
             click.echo(shlex.join(s.argv))
         return
     models = {m.name: Path(m.onnx.path) for m in spec.models}
-    if plan.run_dir.exists() and not fresh:
-        from trtsweep.orchestrate.session import pending_steps as todo
-
-        left = len(todo(plan))
-        if left < len(plan.steps) and not quiet:
-            click.echo(f"resuming in {plan.run_dir}: {len(plan.steps) - left} of {len(plan.steps)} steps "
-                       "already done")
-    prepare_folder(plan, sweep, fresh, models)
-    env = json.loads((plan.run_dir / "env.json").read_text())
-    wanted = [g.strip() for g in gpus.split(",")] if gpus else (
+    env = capture_env(plan.trtexec, ".".join(map(str, plan.version)), models)
+    wanted = [g for g in gpus.split(",")] if gpus is not None else (
         [str(g) for g in spec.gpus] if spec.gpus else None)
-    slots = gpus_from_env(env, wanted)
+    try:
+        slots = select_gpus(env, wanted)
+    except GpuChoiceError as exc:
+        raise UserError(str(exc)) from None
     from trtsweep.cli.console import Progress
 
-    progress = Progress(len(pending_steps(plan)), baseline=plan.lock.get("baseline"), quiet=quiet)
+    stopped_by: list[int] = []
     try:
-        summary = run_session(plan, LocalExecutor(slots), on_done=progress.finished,
-                              on_start=progress.started)
-    except RunFolderBusy as exc:
+        with folder_lock(run_dir), _signals_as_interrupt(stopped_by):
+            if fresh:
+                fresh_start(plan.run_dir)
+            elif not quiet:
+                left = len(pending_steps(plan, retry_failed))
+                if left < len(plan.steps):
+                    click.echo(f"resuming in {plan.run_dir}: {len(plan.steps) - left} of {len(plan.steps)} "
+                               "steps already done")
+            prepare_folder(plan, spec.text, env)
+            progress = Progress(len(pending_steps(plan, retry_failed)), baseline=plan.lock.get("baseline"),
+                                quiet=quiet)
+            try:
+                summary = run_session(plan, LocalExecutor(slots), on_done=progress.finished,
+                                      on_start=progress.started, retry_failed=retry_failed)
+            finally:
+                progress.close()
+    except (RunFolderBusy, RunFolderError) as exc:
         raise UserError(str(exc)) from None
-    finally:
-        progress.close()
-    _print_run_summary(summary, plan)
+    except OSError as exc:
+        raise UserError(f"{run_dir}: cannot write the run folder ({exc.strerror or exc})") from None
+    outcome = folder_outcome(plan)
+    _print_run_summary(summary, plan, outcome)
     if summary.interrupted:
-        sys.exit(130)
-    if not summary.ok:
+        sig = stopped_by[0] if stopped_by else signal.SIGINT
+        click.echo("stopped: finished steps are kept; run the same command again to resume")
+        sys.exit(128 + int(sig))
+    if set(outcome) - {"passed"}:
         sys.exit(1)
 
 
-def _print_run_summary(summary, plan) -> None:
+@contextmanager
+def _signals_as_interrupt(seen: list[int]) -> Iterator[None]:
+    """SIGTERM and SIGHUP (docker stop, batch schedulers, a closed terminal) stop the sweep the way Ctrl-C
+    does: running trtexec processes are killed, finished steps kept, the summary printed."""
+    def handler(signum: int, frame: object) -> None:  # noqa: ARG001 - signal's signature
+        seen.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    except KeyboardInterrupt:
+        if not seen:
+            seen.append(signal.SIGINT)
+        raise
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _print_run_summary(summary, plan, outcome) -> None:
     from trtsweep import store
     from trtsweep.analysis.model import build_model
     from trtsweep.reports.tables import fmt
@@ -118,4 +180,8 @@ def _print_run_summary(summary, plan) -> None:
                        f"{fmt(view.samples_per_s)} samples/s{extra}")
     if summary.failures_by_class:
         click.echo("failures: " + ", ".join(f"{k} x{n}" for k, n in summary.failures_by_class.items()))
+    not_passed = {k: n for k, n in sorted(outcome.items()) if k != "passed"}
+    if not_passed:
+        click.echo("run folder: " + ", ".join(f"{n} {k}" for k, n in not_passed.items())
+                   + f" of {sum(outcome.values())} steps (--retry-failed re-runs failed and skipped ones)")
     click.echo(f"results: {plan.run_dir / 'results.csv'} (report: trtsweep report {plan.run_dir})")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from trtsweep import store
+from trtsweep.store.runfolder import portable_argv
 from trtsweep.sweeps.expand import Variant, spec_lock
 from trtsweep.sweeps.spec import Spec
 from trtsweep.trtexec.flags import BuildSpec, FlagError, RunSpec, build_argv, run_argv
@@ -47,10 +48,20 @@ class Step:
     repeat: int = 0
     depends_on: str | None = None
     outputs: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    run_dir: Path | None = None
 
     @property
     def log_path(self) -> Path:
         return self.dir / ("build.log" if self.kind == "build" else "run.log")
+
+    @property
+    def portable_argv(self) -> list[str]:
+        """The argv with the run folder written as ``${RUN_DIR}``: what the status file records, so a
+        moved run folder still recognises its finished steps."""
+        return portable_argv(self.argv, self.run_dir)
+
+
+
 
 
 @dataclass
@@ -168,7 +179,8 @@ def make_plan(spec: Spec, variants: Sequence[Variant], run_dir: Path, trtexec: s
                 continue
             builds[bid] = Step(id=f"build/{bid}", kind="build", dir=edir, argv=(trtexec, *argv),
                                build_id=bid, timeout_s=spec.run.build_timeout_s,
-                               outputs={"engine": str(engine), "layers": str(edir / "layers.json")})
+                               outputs={"engine": str(engine), "layers": str(edir / "layers.json")},
+                               run_dir=run_dir)
             engines[bid] = engine
     # Repeats are interleaved (all variants once, then all again) so that slow drifts of clock or
     # temperature spread over every variant instead of biasing the last ones.
@@ -187,13 +199,20 @@ def make_plan(spec: Spec, variants: Sequence[Variant], run_dir: Path, trtexec: s
             suffix = "" if repeat == 0 else f"/repeat-{repeat}"
             runs.append(Step(id=f"run/{variant.id}{suffix}", kind="run", dir=sdir, argv=(trtexec, *argv),
                              build_id=bid, timeout_s=spec.run.timeout_s, variant_id=variant.id,
-                             repeat=repeat, depends_on=f"build/{bid}"))
+                             repeat=repeat, depends_on=f"build/{bid}", run_dir=run_dir))
     if problems:
         raise PlanError(problems)
     lock = spec_lock(lock_variants if lock_variants is not None else variants)
+    expected: dict[str, list[list[str]]] = {}
+    for step in runs:
+        expected.setdefault(step.variant_id or "", []).append(step.portable_argv)
     for entry in lock["variants"]:
         entry["build_id"] = versioned_build_id(entry["build_id"], version)
         entry["repeats"] = spec.run.repeats
+        if entry["id"] in expected:
+            # What each repeat must have been run with to count as current (a changed spec makes the
+            # steps measured with the old argv stale, and they are shown as such, never as current).
+            entry["step_argv"] = expected[entry["id"]]
     lock.update({"trtexec": {"path": trtexec, "version": vtext}, "baseline": baseline_for_lock(spec),
                  "expect_speedup": spec.expect_speedup,
                  "spec_sha256": hashlib.sha256(spec.text.encode()).hexdigest()})

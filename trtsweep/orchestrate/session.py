@@ -11,14 +11,14 @@ import shutil
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from trtsweep import store
 from trtsweep.orchestrate.backends import Executor
-from trtsweep.orchestrate.host import capture_env
 from trtsweep.orchestrate.plan import Plan, Step
 from trtsweep.orchestrate.step import Gpu, StepResult, is_complete
 from trtsweep.store.meta import new_meta
@@ -60,34 +60,80 @@ class SessionSummary:
         return not self.interrupted and all(r.status == "passed" for r in self.results)
 
 
-class _Lock:
-    def __init__(self, run_dir: Path) -> None:
+class RunFolderError(ValueError):
+    """A run folder that cannot be used: not ours, not a folder, not writable."""
+
+
+def claim_folder(run_dir: Path) -> None:
+    """Refuse a path trtsweep must not write into: an existing file, or a non-empty folder without the
+    files a run folder has (``spec.lock.json``/``meta.json``) -- e.g. ``-o .`` in a project."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunFolderError(f"{run_dir}: exists and is not a folder; give -o a new or empty folder")
+    if not run_dir.is_dir():
+        return
+    entries = [p.name for p in run_dir.iterdir() if p.name != LOCK_NAME]
+    if entries and not ((run_dir / store.LOCK_FILE).is_file() or (run_dir / store.META_FILE).is_file()):
+        shown = ", ".join(sorted(entries)[:3]) + (", ..." if len(entries) > 3 else "")
+        raise RunFolderError(f"{run_dir}: not a trtsweep run folder (it holds {shown} but no "
+                             f"{store.LOCK_FILE}); give -o a new or empty folder")
+
+
+LOCK_NAME = ".lock"
+
+
+@contextmanager
+def folder_lock(run_dir: Path) -> Iterator[None]:
+    """Hold the run folder's lock (``flock`` on ``RUN_DIR/.lock``) before anything else is written there.
+
+    The lock dies with the process, so a ``kill -9`` never leaves a stale one behind."""
+    try:
         run_dir.mkdir(parents=True, exist_ok=True)
-        self.fh = open(run_dir / ".lock", "w")  # noqa: SIM115 - held for the whole session
+        fh = open(run_dir / LOCK_NAME, "a")  # noqa: SIM115 - held for the whole session
+    except OSError as exc:
+        raise RunFolderError(f"{run_dir}: cannot write there ({exc.strerror or exc})") from None
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        raise RunFolderBusy(f"{run_dir}: another trtsweep run is using this folder") from None
+    try:
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+def fresh_start(run_dir: Path) -> None:
+    """``--fresh``: delete what the folder's own lock lists (its steps and derived files), nothing else."""
+    try:
+        lock = store.read_json(run_dir / store.LOCK_FILE)
+        entries = [v for v in lock.get("variants", []) if isinstance(v, dict)]
+    except (OSError, ValueError, AttributeError):
+        entries = []
+    for entry in entries:
+        for sub, name in (("runs", entry.get("id")), ("engines", entry.get("build_id"))):
+            if isinstance(name, str) and name and Path(name).name == name and name not in (".", ".."):
+                shutil.rmtree(run_dir / sub / name, ignore_errors=True)
+    (run_dir / "engines" / "timing.cache").unlink(missing_ok=True)
+    for sub in ("engines", "runs"):
         try:
-            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.fh.close()
-            raise RunFolderBusy(f"{run_dir}: another trtsweep run is using this folder") from None
-
-    def release(self) -> None:
-        fcntl.flock(self.fh, fcntl.LOCK_UN)
-        self.fh.close()
+            (run_dir / sub).rmdir()  # only when nothing of anyone else is left in it
+        except OSError:
+            pass
+    for name in ("results.csv", "results.parquet", store.LOCK_FILE, store.ENV_FILE, store.META_FILE,
+                 SPEC_COPY):
+        (run_dir / name).unlink(missing_ok=True)
 
 
-def prepare_folder(plan: Plan, sweep_file: Path, fresh: bool, models: dict[str, Path],
-                   nvidia_smi: str | None = None) -> None:
-    """Write the spec as run, its lock and the environment; ``fresh`` removes earlier results first."""
+SPEC_COPY = "sweep.yaml"
+
+
+def prepare_folder(plan: Plan, spec_text: str, env: dict[str, Any]) -> None:
+    """Write the spec as run (the text that was validated, read once), its lock and the environment
+    (``orchestrate.host.capture_env``). Call it holding :func:`folder_lock`."""
     root = plan.run_dir
-    if fresh:
-        for sub in ("engines", "runs", "report"):
-            shutil.rmtree(root / sub, ignore_errors=True)
-        for name in ("results.csv", "results.parquet", store.LOCK_FILE, store.ENV_FILE, store.META_FILE):
-            (root / name).unlink(missing_ok=True)
-    root.mkdir(parents=True, exist_ok=True)
-    store.atomic_write_bytes(root / "sweep.yaml", sweep_file.read_bytes())
+    store.atomic_write_text(root / SPEC_COPY, spec_text)
     store.atomic_write_json(root / store.LOCK_FILE, plan.lock)
-    env = capture_env(plan.trtexec, ".".join(map(str, plan.version)), models, nvidia_smi=nvidia_smi)
     store.atomic_write_json(root / store.ENV_FILE, env)
     if not (root / store.META_FILE).is_file():
         # The run's identity is fixed when the folder is first written; a resume keeps it.
@@ -111,19 +157,64 @@ def lock_variants(run_dir: Path, selected: list[Variant], everything: list[Varia
     return [v for v in everything if v.id in chosen]
 
 
-def gpus_from_env(env: dict[str, Any], wanted: list[str] | None) -> list[Gpu]:
-    """GPU slots: the ones asked for (with model names from nvidia-smi when known), else every GPU
-    nvidia-smi lists, else one slot that inherits the caller's CUDA_VISIBLE_DEVICES."""
-    names = {str(g.get("index")): str(g.get("name")) for g in env.get("gpus", []) if isinstance(g, dict)}
-    if wanted:
-        return [Gpu(str(d), names.get(str(d), "unknown")) for d in wanted]
-    if names:
-        return [Gpu(i, n) for i, n in names.items()]
-    return [Gpu(None)]
+class GpuChoiceError(ValueError):
+    """``--gpus`` (or the spec's ``gpus``) names GPUs this host does not have, or one twice."""
 
 
-def pending_steps(plan: Plan) -> list[Step]:
-    return [s for s in plan.steps if not is_complete(s)]
+def select_gpus(env: dict[str, Any], wanted: list[str] | None) -> list[Gpu]:
+    """GPU slots: the ones asked for, checked against what nvidia-smi lists (index or UUID), else every
+    GPU it lists, else one slot that inherits the caller's CUDA_VISIBLE_DEVICES.
+
+    Raises :class:`GpuChoiceError` for an empty, negative, unknown or repeated entry: a step pinned to a
+    GPU that is not there fails as "other", and one GPU given twice runs two timed steps on it at once."""
+    listed = [g for g in env.get("gpus", []) if isinstance(g, dict)]
+    by_index = {str(g.get("index")): str(g.get("name")) for g in listed}
+    by_uuid = {str(g.get("uuid")): (str(g.get("index")), str(g.get("name"))) for g in listed if g.get("uuid")}
+    if not wanted:
+        return [Gpu(i, n) for i, n in by_index.items()] or [Gpu(None)]
+    slots: list[Gpu] = []
+    seen: dict[str, str] = {}
+    for raw in wanted:
+        item = raw.strip()
+        if not item:
+            raise GpuChoiceError(f"--gpus {','.join(wanted)}: an empty entry; give indices like 0,1")
+        if item in by_uuid:
+            index, name = by_uuid[item]
+        elif item.isdigit():
+            index, name = str(int(item)), by_index.get(str(int(item)), "unknown")
+            if by_index and index not in by_index:
+                raise GpuChoiceError(f"--gpus: GPU {item} is not on this host (nvidia-smi lists "
+                                     f"{', '.join(sorted(by_index)) or 'none'})")
+        else:
+            known = f" or one of {', '.join(sorted(by_uuid))}" if by_uuid else ""
+            raise GpuChoiceError(f"--gpus: '{item}' is not a GPU index (0, 1, ...){known}")
+        if index in seen:
+            raise GpuChoiceError(f"--gpus: GPU {index} is given twice ({seen[index]}, {item}): two timed "
+                                 "steps would share it")
+        seen[index] = item
+        slots.append(Gpu(item, name))
+    return slots
+
+
+def pending_steps(plan: Plan, retry_failed: bool = False) -> list[Step]:
+    """The plan's steps that must run: never completed, run with another argv, or (``retry_failed``)
+    failed, timed out, crashed, cut short or skipped."""
+    return [s for s in plan.steps if not is_complete(s, retry_failed)]
+
+
+def folder_outcome(plan: Plan) -> Counter[str]:
+    """How every step of the plan stands in the folder now (not only those this invocation ran):
+    its status, ``missing`` without one, ``stale`` when it was run with another argv."""
+    out: Counter[str] = Counter()
+    for step in plan.steps:
+        doc = store.step_status(step.dir)
+        if doc is None:
+            out["missing"] += 1
+        elif not is_complete(step):
+            out["stale"] += 1
+        else:
+            out[str(doc.get("status"))] += 1
+    return out
 
 
 class _ResultsWriter(threading.Thread):
@@ -162,30 +253,29 @@ class _ResultsWriter(threading.Thread):
 
 
 def run_session(plan: Plan, executor: Executor, on_done: Callable[[StepResult], None] | None = None,
-                on_start: Callable[[Step, Gpu], None] | None = None) -> SessionSummary:
-    """Run the plan's unfinished steps; results.* are rewritten as steps finish (throttled) and at the end."""
-    lock = _Lock(plan.run_dir)
+                on_start: Callable[[Step, Gpu], None] | None = None,
+                retry_failed: bool = False) -> SessionSummary:
+    """Run the plan's unfinished steps; results.* are rewritten as steps finish (throttled) and at the end.
+
+    Call it holding :func:`folder_lock`."""
+    todo = pending_steps(plan, retry_failed)
+    summary = SessionSummary(plan.run_dir, len(plan.steps), len(plan.steps) - len(todo))
+    guard = threading.Lock()
+    writer = _ResultsWriter(plan.run_dir)
+    writer.start()
+
+    def done(result: StepResult) -> None:
+        with guard:
+            summary.results.append(result)
+        writer.mark_stale()
+        if on_done:
+            on_done(result)
+
     try:
-        todo = pending_steps(plan)
-        summary = SessionSummary(plan.run_dir, len(plan.steps), len(plan.steps) - len(todo))
-        guard = threading.Lock()
-        writer = _ResultsWriter(plan.run_dir)
-        writer.start()
-
-        def done(result: StepResult) -> None:
-            with guard:
-                summary.results.append(result)
-            writer.mark_stale()
-            if on_done:
-                on_done(result)
-
-        try:
-            executor.execute(todo, done, on_start)
-        except KeyboardInterrupt:
-            summary.interrupted = True
-        finally:
-            writer.stop()
-        store.write_results(store.load_result_set(plan.run_dir))
-        return summary
+        executor.execute(todo, done, on_start)
+    except KeyboardInterrupt:
+        summary.interrupted = True
     finally:
-        lock.release()
+        writer.stop()
+    store.write_results(store.load_result_set(plan.run_dir))
+    return summary

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from trtsweep import store
 from trtsweep.orchestrate.plan import Step
-from trtsweep.records import STEP_STATUSES, RunRecord
+from trtsweep.records import STEP_STATUSES, RunRecord, Status
+from trtsweep.store.runfolder import portable_argv
 from trtsweep.trtexec.artifacts import collect
 from trtsweep.trtexec.runner import StepOutcome, run_step
 
@@ -42,12 +43,21 @@ class StepResult:
 Runner = Callable[..., StepOutcome]
 
 
-def is_complete(step: Step) -> bool:
-    """Complete = a status file exists and the step was run with exactly this argv (else the spec changed)."""
+RETRYABLE = (Status.FAILED, Status.TIMEOUT, Status.CRASH, Status.INCOMPLETE, Status.SKIPPED)
+
+
+def is_complete(step: Step, retry_failed: bool = False) -> bool:
+    """Complete = a status file exists and the step was run with this argv (else the spec changed).
+
+    Argvs are compared with the run folder written as ``${RUN_DIR}``, so a moved folder keeps its steps.
+    ``retry_failed`` counts failed, timed-out, crashed, cut-short and skipped steps as not complete."""
     status = store.step_status(step.dir)
     if status is None or status.get("status") not in STEP_STATUSES:
         return False
-    return tuple(status.get("argv") or ()) == step.argv
+    if retry_failed and status.get("status") in RETRYABLE:
+        return False
+    done = portable_argv(status.get("argv") or (), step.run_dir)
+    return done == step.portable_argv
 
 
 def _leads_session_in(pid: int, folder: Path) -> bool:
@@ -60,17 +70,17 @@ def _leads_session_in(pid: int, folder: Path) -> bool:
 
 
 def kill_orphan(step: Step) -> None:
-    """A ``kill -9`` of trtsweep leaves its trtexec running in its own session: stop it before redoing."""
+    """A ``kill -9`` of trtsweep leaves its trtexec running in its own session: stop it before redoing.
+
+    Only a process that the step's own pid file names *and* that leads its own session in the step's own
+    folder is killed: a pid reused by another program, or another sweep's trtexec (same binary, other
+    folder), is left alone."""
     pid_file = step.dir / "pid"
     try:
         pid = int(pid_file.read_text().strip())
     except (OSError, ValueError):
         return
-    try:
-        cmdline = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
-    except OSError:
-        cmdline = []
-    if cmdline and (os.fsencode(step.argv[0]) in cmdline[:2] or _leads_session_in(pid, step.dir)):
+    if pid > 1 and _leads_session_in(pid, step.dir):
         try:
             os.killpg(pid, signal.SIGKILL)
         except OSError:
@@ -80,7 +90,7 @@ def kill_orphan(step: Step) -> None:
 
 def skip(step: Step, reason: str) -> StepResult:
     """Finish a step that will not run (its engine failed): the status says why."""
-    store.write_step(step.dir, None, "skipped", reason=reason, argv=list(step.argv))
+    store.write_step(step.dir, None, "skipped", reason=reason, argv=step.portable_argv)
     return StepResult(step, "skipped", reason, None, 0.0)
 
 
@@ -88,7 +98,25 @@ def run_one(step: Step, gpu: Gpu, env: Mapping[str, str], runner: Runner = run_s
             on_start: Callable[[int], None] | None = None,
             stopped: Callable[[], bool] = lambda: False) -> StepResult:
     """Run one step on ``gpu`` and write its folder; ``stopped()`` true afterwards = interrupted (no status
-    is written, so the next ``trtsweep run`` redoes the step)."""
+    is written, so the next ``trtsweep run`` redoes the step).
+
+    Never raises for the step's sake: an error of trtsweep's own (a full disk, a folder it cannot write, a
+    parser bug) ends the step as ``failed`` with the reason, recorded when the folder still takes it, so
+    the sweep goes on (or stops cleanly) instead of hanging a worker."""
+    try:
+        return _run_one(step, gpu, env, runner, on_start, stopped)
+    except Exception as exc:  # noqa: BLE001 - see the docstring: the sweep must see a result
+        reason = f"trtsweep could not run this step: {type(exc).__name__}: {exc}"
+        try:
+            store.write_step(step.dir, None, Status.FAILED, reason=reason, argv=step.portable_argv,
+                             gpu=gpu.device, error=True)
+        except Exception:  # noqa: BLE001 - the folder may be what failed; the result still reports it
+            pass
+        return StepResult(step, Status.FAILED, reason, gpu.device, 0.0)
+
+
+def _run_one(step: Step, gpu: Gpu, env: Mapping[str, str], runner: Runner,
+             on_start: Callable[[int], None] | None, stopped: Callable[[], bool]) -> StepResult:
     kill_orphan(step)
     step.dir.mkdir(parents=True, exist_ok=True)
     (step.dir / store.STATUS_FILE).unlink(missing_ok=True)
@@ -110,7 +138,7 @@ def run_one(step: Step, gpu: Gpu, env: Mapping[str, str], runner: Runner = run_s
         return StepResult(step, "interrupted", None, gpu.device, time.monotonic() - start)
     engine = Path(step.outputs["engine"]) if step.outputs.get("engine") else None
     got = collect(step.kind, step.dir, step.log_path, outcome, step.timeout_s, engine)
-    store.write_step(step.dir, got.record, got.status, reason=got.reason, argv=list(step.argv),
+    store.write_step(step.dir, got.record, got.status, reason=got.reason, argv=step.portable_argv,
                      gpu=gpu.device, gpu_model=gpu.model, duration_s=round(outcome.duration_s, 3))
     (step.dir / "pid").unlink(missing_ok=True)
     return StepResult(step, got.status, got.reason, gpu.device, outcome.duration_s, got.record)

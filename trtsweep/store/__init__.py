@@ -12,6 +12,7 @@ from trtsweep.store.runfolder import (
     RECORD_FILE,
     STATUS_FILE,
     ResultSet,
+    RunFolderError,
     VariantResult,
     atomic_write_bytes,
     atomic_write_json,
@@ -27,8 +28,8 @@ from trtsweep.store.runfolder import (
 from trtsweep.store.table import flatten_record, results_rows, write_results
 
 __all__ = [
-    "ENV_FILE", "LOCK_FILE", "META_FILE", "RECORD_FILE", "RunMeta", "STATUS_FILE", "ResultSet",
-    "VariantResult", "atomic_write_bytes",
+    "ENV_FILE", "LOCK_FILE", "META_FILE", "RECORD_FILE", "RunFolderError", "RunMeta", "STATUS_FILE",
+    "ResultSet", "VariantResult", "atomic_write_bytes",
     "atomic_write_json", "atomic_write_text", "engine_dir", "flatten_record", "load_record",
     "load_result_set", "read_json", "results_rows", "step_status", "variant_dir", "write_results",
     "write_step",

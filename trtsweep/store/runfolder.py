@@ -36,6 +36,24 @@ ENV_FILE = "env.json"
 
 # --- crash-safe writes -------------------------------------------------------------------------
 
+def _read_umask() -> int:
+    """The process umask, read without changing it where the system tells (Linux), else by setting it back."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# Files are created with the user's umask, like any program's (a temp file would otherwise stay 0600 and a
+# shared report unreadable); read once, at import, before any worker thread exists.
+FILE_MODE = 0o666 & ~_read_umask()
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a crash leaves either the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -44,6 +62,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
+            os.fchmod(fh.fileno(), FILE_MODE)
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -93,14 +112,47 @@ def write_step(step_dir: Path, record: RunRecord | None, status: str, **extra: A
     atomic_write_json(step_dir / STATUS_FILE, {"status": status, **extra})
 
 
+class RunFolderError(ValueError):
+    """A run folder (or one of its files) that cannot be read as trtsweep wrote it: one line, naming the
+    file and what is wrong (the CLI's exit 2)."""
+
+
 def load_record(step_dir: Path) -> RunRecord | None:
+    """The step's record, or None when it has none; :class:`RunFolderError` when the file is not a record."""
     path = step_dir / RECORD_FILE
     if not path.is_file():
         return None
     try:
-        return record_from_dict(read_json(path))
-    except (OSError, ValueError, TypeError):
-        return None
+        data = read_json(path)
+    except (OSError, ValueError) as exc:
+        raise RunFolderError(f"{path}: not readable JSON ({exc})") from None
+    try:
+        return record_from_dict(data)
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        raise RunFolderError(f"{path}: not a trtsweep record ({exc})") from None
+
+
+RUN_DIR_TOKEN = "${RUN_DIR}"
+
+
+def portable_argv(argv: Iterable[str], run_dir: Path | None) -> list[str]:
+    """``argv`` with the run folder's path written as ``${RUN_DIR}``: how status files and the lock record
+    a step's command, so a moved run folder still recognises its steps."""
+    items = [str(a) for a in argv]
+    if run_dir is None:
+        return items
+    root = str(run_dir)
+    return [a.replace(root, RUN_DIR_TOKEN) for a in items]
+
+
+def _json_file(path: Path, kind: type, what: str) -> Any:
+    try:
+        data = read_json(path)
+    except (OSError, ValueError) as exc:
+        raise RunFolderError(f"{path}: not readable JSON ({exc})") from None
+    if not isinstance(data, kind):
+        raise RunFolderError(f"{path}: expected {what}, found {type(data).__name__}")
+    return data
 
 
 # --- result sets -------------------------------------------------------------------------------
@@ -113,6 +165,7 @@ class VariantResult:
     axes: dict[str, Any]
     status: str  # a records.Status value, the worst of its repeats
     records: list[RunRecord] = field(default_factory=list)
+    repeat_ids: list[int] = field(default_factory=list)  # the repeat each record is of (0 = the first)
     build_id: str | None = None
     build: RunRecord | None = None
     model: str | None = None
@@ -162,57 +215,87 @@ class ResultSet:
 def load_result_set(run_dir: str | Path) -> ResultSet:
     """Read a run folder written by ``trtsweep run`` or ``trtsweep import``.
 
-    Raises FileNotFoundError when ``run_dir`` is not a run folder (no ``spec.lock.json``).
+    Raises FileNotFoundError when ``run_dir`` is not a run folder (no ``spec.lock.json``), and
+    :class:`RunFolderError` naming the file when one of its files has the wrong shape. A repeat whose
+    status records another argv than the lock expects (the spec changed since) is ``stale``: its record
+    is not used.
     """
     root = Path(run_dir)
     lock_path = root / LOCK_FILE
     if not lock_path.is_file():
         raise FileNotFoundError(f"{root}: not a trtsweep run folder (no {LOCK_FILE})")
-    lock = read_json(lock_path)
-    env = read_json(root / ENV_FILE) if (root / ENV_FILE).is_file() else {}
+    lock = _json_file(lock_path, dict, "an object with a 'variants' list")
+    entries = lock.get("variants", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("id"), str)
+                                                 for e in entries):
+        raise RunFolderError(f"{lock_path}: 'variants' must be a list of objects with an 'id'")
+    env = _json_file(root / ENV_FILE, dict, "an object") if (root / ENV_FILE).is_file() else {}
     builds: dict[str, RunRecord | None] = {}
-    variants: list[VariantResult] = []
-    for entry in lock.get("variants", []):
-        vid = entry["id"]
-        build_id = entry.get("build_id")
-        if build_id and build_id not in builds:
-            builds[build_id] = load_record(engine_dir(root, build_id))
-        repeats = int(entry.get("repeats", 1) or 1)
-        records: list[RunRecord] = []
-        statuses: list[str] = []
-        reason = None
-        for k in range(repeats):
-            sdir = variant_dir(root, vid, k)
-            st = step_status(sdir)
-            statuses.append(st["status"] if st else "missing")
-            if st and st.get("reason") and reason is None:
-                reason = st["reason"]
-            rec = load_record(sdir)
-            if rec is not None:
-                records.append(rec)
-        cmd = variant_dir(root, vid) / "cmd.json"
-        argv = read_json(cmd).get("argv") if cmd.is_file() else None
-        log = variant_dir(root, vid) / "run.log"
-        variants.append(VariantResult(
-            variant_id=vid,
-            axes=dict(entry.get("axes", {})),
-            status=_overall_status(statuses),
-            records=records,
-            build_id=build_id,
-            build=builds.get(build_id) if build_id else None,
-            model=entry.get("model"),
-            argv=argv,
-            reason=reason,
-            log_path=log if log.is_file() else None,
-            derived_axes=[str(n) for n in entry.get("derived_axes") or []],
-        ))
+    variants = [_load_variant(root, entry, builds) for entry in entries]
     meta = None
     if meta_path(root).is_file():
         try:
             meta = meta_from_dict(read_json(meta_path(root)))
         except ValueError as exc:
-            raise ValueError(f"{meta_path(root)}: {exc}") from None
+            raise RunFolderError(f"{meta_path(root)}: {exc}") from None
     return ResultSet(root=root, env=env, lock=lock, variants=variants, meta=meta)
+
+
+def _load_variant(root: Path, entry: dict[str, Any], builds: dict[str, RunRecord | None]) -> VariantResult:
+    vid = entry["id"]
+    if Path(vid).name != vid or vid in (".", ".."):
+        raise RunFolderError(f"{root / LOCK_FILE}: variant id {vid!r} is not a plain folder name")
+    build_id = entry.get("build_id")
+    if build_id is not None and not isinstance(build_id, str):
+        raise RunFolderError(f"{root / LOCK_FILE}: variant {vid}: build_id must be a string")
+    if build_id and build_id not in builds:
+        builds[build_id] = load_record(engine_dir(root, build_id))
+    try:
+        repeats = max(int(entry.get("repeats", 1) or 1), 1)
+    except (TypeError, ValueError):
+        raise RunFolderError(f"{root / LOCK_FILE}: variant {vid}: repeats must be a number") from None
+    axes = entry.get("axes", {})
+    if not isinstance(axes, dict):
+        raise RunFolderError(f"{root / LOCK_FILE}: variant {vid}: axes must be an object")
+    expected = entry.get("step_argv") if isinstance(entry.get("step_argv"), list) else []
+    records: list[RunRecord] = []
+    repeat_ids: list[int] = []
+    statuses: list[str] = []
+    reason = None
+    for k in range(repeats):
+        sdir = variant_dir(root, vid, k)
+        st = step_status(sdir)
+        if st is None:
+            statuses.append(Status.MISSING)
+            continue
+        want = expected[k] if k < len(expected) else None
+        if want is not None and st.get("argv") is not None and portable_argv(st["argv"], root) != want:
+            statuses.append(Status.STALE)  # measured with another command than the spec now asks for
+            continue
+        statuses.append(str(st.get("status")))
+        if st.get("reason") and reason is None:
+            reason = str(st["reason"])
+        rec = load_record(sdir)
+        if rec is not None:
+            records.append(rec)
+            repeat_ids.append(k)
+    cmd = variant_dir(root, vid) / "cmd.json"
+    argv = _json_file(cmd, dict, "an object").get("argv") if cmd.is_file() else None
+    log = variant_dir(root, vid) / "run.log"
+    return VariantResult(
+        variant_id=vid,
+        axes=dict(axes),
+        status=_overall_status(statuses),
+        records=records,
+        repeat_ids=repeat_ids,
+        build_id=build_id,
+        build=builds.get(build_id) if build_id else None,
+        model=entry.get("model"),
+        argv=argv,
+        reason=reason,
+        log_path=log if log.is_file() else None,
+        derived_axes=[str(n) for n in entry.get("derived_axes") or []],
+    )
 
 
 def _overall_status(statuses: Iterable[str]) -> str:

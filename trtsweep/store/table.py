@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from trtsweep.records import METRICS, RunRecord
-from trtsweep.store.runfolder import ResultSet, atomic_write_text
+from trtsweep.store.runfolder import ResultSet, atomic_write_bytes, atomic_write_text
 
 
 def flatten_record(rec: RunRecord, prefix: str = "") -> dict[str, Any]:
@@ -41,8 +40,9 @@ def results_rows(rs: ResultSet) -> list[dict[str, Any]]:
     """One row per variant and repeat: the variant's axes, then its flattened record."""
     rows = []
     for v in rs.variants:
-        recs: list[RunRecord | None] = list(v.records) or [None]
-        for k, rec in enumerate(recs):
+        pairs: list[tuple[int, RunRecord | None]] = list(zip(v.repeat_ids, v.records, strict=True))
+        pairs = pairs or [(0, None)]
+        for k, rec in pairs:
             row: dict[str, Any] = {"variant_id": v.variant_id, "model": v.model, "repeat": k}
             row.update({f"axis.{name}": _scalar(value) for name, value in v.axes.items()})
             row["variant_status"] = v.status
@@ -61,15 +61,11 @@ def write_results(rs: ResultSet) -> tuple[Path, Path]:
     csv_path = rs.root / "results.csv"
     pq_path = rs.root / "results.parquet"
     atomic_write_text(csv_path, frame.to_csv(index=False))
-    fd, tmp = tempfile.mkstemp(prefix=".results.", suffix=".parquet.tmp", dir=rs.root)
-    os.close(fd)
-    try:
-        # Mixed-type axis columns (e.g. an 'auto' among numbers) would break parquet typing.
-        frame.astype({c: "string" for c in frame.columns if frame[c].dtype == object}).to_parquet(
-            tmp, index=False)
-        os.replace(tmp, pq_path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    buffer = io.BytesIO()
+    # Mixed-type axis columns (e.g. an 'auto' among numbers) would break parquet typing.
+    frame.astype({c: "string" for c in frame.columns if frame[c].dtype == object}).to_parquet(
+        buffer, index=False)
+    atomic_write_bytes(pq_path, buffer.getvalue())
     return csv_path, pq_path
 
 

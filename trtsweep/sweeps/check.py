@@ -7,6 +7,7 @@ object (``!!python/object``, custom ``!tags``) is itself a problem, so loading i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,6 +140,10 @@ class Checker:
             if isinstance(value, bool) and kind.type != "bool" or not isinstance(value, ok):
                 self.error(node.start_mark, f"{expected}, got {self._got(node)}")
                 return BAD
+            if isinstance(value, float) and not math.isfinite(value):
+                # .nan/.inf would become trtexec flags such as --warmUp=nan (and NaN passes every range)
+                self.error(node.start_mark, f"{expected} (a finite number), got {node.value}")
+                return BAD
             value = normalize_number(value)
             minimum = 1 if kind.type == "dim" else kind.minimum
             if (minimum is not None and value < minimum) or not in_range(kind, value):
@@ -265,7 +270,41 @@ class Checker:
             self.error(node.start_mark, f"'{node.value}' in {where(path)} is not a trtexec flag; "
                        "write '--name' or '--name=value' (no space before the value)")
             return BAD
+        owner = _flag_owner(name, node.value)
+        if owner is not None:
+            # A variant labelled fp32 whose flags add --fp16 is an FP16 engine under the wrong name.
+            self.error(node.start_mark, f"'{node.value}' in {where(path)} sets what {owner}; remove it "
+                       "here so every variant is labelled by what it ran")
+            return BAD
         return node.value
+
+
+# Flags trtsweep sets itself, from an axis or from the run folder: free flags must not override them.
+_AXIS_FLAGS = {
+    **{f: "the precision axis sets (matrix.precision)" for f in (
+        "--fp16", "--bf16", "--int8", "--fp8", "--int4", "--best", "--noTF32", "--stronglyTyped")},
+    **{f: "the cuda_graph axis sets (matrix.cuda_graph)" for f in ("--useCudaGraph", "--noCudaGraph")},
+    **{f: "the spin_wait axis sets (matrix.spin_wait)" for f in ("--useSpinWait", "--noSpinWait")},
+    **{f: "the data_transfers axis sets (matrix.data_transfers)"
+       for f in ("--noDataTransfers", "--includeDataTransfers")},
+    "--threads": "the threads axis sets (matrix.threads)",
+    **{f: "the streams axis sets (matrix.streams)" for f in ("--streams", "--infStreams")},
+    **{f: "the batch and shapes axes and models[].inputs set"
+       for f in ("--shapes", "--minShapes", "--optShapes", "--maxShapes", "--batch", "--maxBatch")},
+    "--builderOptimizationLevel": "the builder_optimization_level axis sets",
+    "--workspace": "the workspace_mib axis sets (matrix.workspace_mib)",
+    "--device": "--gpus sets (trtsweep pins each step to its GPU)",
+    **{f: "trtsweep sets to write the step's files" for f in (
+        "--onnx", "--loadEngine", "--saveEngine", "--exportTimes", "--exportProfile", "--exportLayerInfo",
+        "--timingCacheFile")},
+}
+
+
+def _flag_owner(name: str, text: str) -> str | None:
+    """What sets a free flag already (an axis, trtsweep itself), or None when it is free to use."""
+    if name == "--memPoolSize":
+        return "the workspace_mib axis sets (matrix.workspace_mib)" if "workspace" in text else None
+    return _AXIS_FLAGS.get(name) or _AXIS_FLAGS.get("--" + name.lstrip("-"))
 
 
 def _default(f: Field) -> Any:

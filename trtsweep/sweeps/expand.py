@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import product
+from math import prod
 from typing import Any
 
 from trtsweep.sweeps.schema import (
@@ -182,6 +183,38 @@ def build_id(key: BuildKey) -> str:
 
 
 # ---------------------------------------------------------------- expansion
+
+
+MAX_VARIANTS = 5000
+
+
+class TooManyVariants(ValueError):
+    """The matrix expands to more variants than allowed (counted before anything is expanded)."""
+
+
+def matrix_size(spec: Spec) -> int:
+    """An upper bound of the variant count, from the axis lengths alone: models x product of the axes,
+    plus every include rule's own product (exclusions only shrink it). Counting costs nothing, so a
+    typo'd matrix of 10^6 variants is refused before it takes minutes and gigabytes to expand."""
+    matrix = dict(spec.matrix)
+    total = len(spec.models) * prod(len(matrix[a]) for a in AXIS_NAMES)
+    for rule in spec.include:
+        chosen = rule.as_dict()
+        models = len(chosen.get("model", spec.models))
+        total += models * prod(len(chosen.get(a, matrix[a])) for a in AXIS_NAMES)
+    return total
+
+
+def check_size(spec: Spec, limit: int | None = None) -> None:
+    """Raise :class:`TooManyVariants` when :func:`matrix_size` exceeds ``limit`` (default MAX_VARIANTS)."""
+    limit = MAX_VARIANTS if limit is None else limit
+    size = matrix_size(spec)
+    if size > limit:
+        axes = ", ".join(f"{a} {len(v)}" for a, v in spec.matrix if len(v) > 1)
+        raise TooManyVariants(
+            f"{spec.file}: the matrix has up to {size:,} variants ({len(spec.models)} model(s) x "
+            f"{axes or 'one value per axis'}), more than the limit of {limit:,}; narrow an axis, add "
+            "exclude rules, or raise the limit with --max-variants")
 
 
 def combinations(spec: Spec) -> list[dict[str, Any]]:

@@ -7,7 +7,10 @@ each as ``file:line:col: message``; the CLI exits 2 on it and starts nothing.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,11 +148,36 @@ class Spec:
 # ---------------------------------------------------------------- loading
 
 
+MAX_SPEC_BYTES = 4 << 20  # a sweep file is a page of YAML; more is a wrong file (or /dev/zero)
+
+
+def read_spec_text(path: Path) -> str:
+    """The sweep file's text, read once: ``<(cat s.yaml)`` works, a FIFO nobody writes to gives an empty
+    text instead of hanging, and a device or a huge file is refused."""
+    if path.is_dir():
+        raise OSError(21, "is a folder, not a sweep file")
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO without a writer must not block
+    try:
+        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+        fcntl.fcntl(fd, fcntl.F_SETFL, flags & ~os.O_NONBLOCK)  # now wait for a writer's data, if any
+        if stat.S_ISCHR(os.fstat(fd).st_mode) or stat.S_ISBLK(os.fstat(fd).st_mode):
+            raise OSError(19, "is a device, not a sweep file")
+        chunks, size = [], 0
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_SPEC_BYTES:
+                raise OSError(27, f"is larger than {MAX_SPEC_BYTES >> 20} MiB, not a sweep file")
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("utf-8")
+
+
 def load_spec(path: str | Path) -> Spec:
-    """Read and validate a sweep file; raises :class:`SpecError` listing every problem."""
+    """Read (once) and validate a sweep file; raises :class:`SpecError` listing every problem."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_spec_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise SpecError([Problem(str(path), None, None, f"cannot read sweep file: {reason}")]) from None

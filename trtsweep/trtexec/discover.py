@@ -62,14 +62,15 @@ def find_trtexec(
     searched: list[str] = []
     for label, candidate in (("explicit path", explicit), ("$TRTEXEC", env.get("TRTEXEC"))):
         if candidate:
-            path = Path(candidate).expanduser()
+            # Absolute: steps run in their own folders, where a relative path would name nothing.
+            path = Path(candidate).expanduser().absolute()
             if _usable(path):
                 return path
             raise TrtexecNotFound([f"{label} {path} (missing or not executable)"])
         searched.append(f"{label} (not given)")
     on_path = shutil.which("trtexec", path=env.get("PATH", ""))
     if on_path:
-        return Path(on_path)
+        return Path(on_path).absolute()  # PATH may hold relative folders (PATH=tests/trtexec_double:...)
     folders = [d for d in env.get("PATH", "").split(os.pathsep) if d]
     searched.append(f"the {len(folders)} folders of $PATH")
     if _usable(DEFAULT_LOCATION):

@@ -16,7 +16,8 @@ from trtsweep import store
 from trtsweep.orchestrate.backends import Callback
 from trtsweep.orchestrate.plan import Step
 from trtsweep.orchestrate.scheduler import BuildState, Scheduler
-from trtsweep.orchestrate.step import Gpu, Runner, kill_orphan, run_one, skip
+from trtsweep.orchestrate.step import Gpu, Runner, StepResult, kill_orphan, run_one, skip
+from trtsweep.records import Status
 from trtsweep.trtexec.runner import run_step
 
 
@@ -47,10 +48,11 @@ class LocalExecutor:
         self._stop = threading.Event()
         self._running: dict[int, int] = {}  # thread id -> child pid (group leader)
         self._sched = Scheduler([])
+        self.errors: list[str] = []  # trtsweep's own errors while handing results on
 
     def _skip_dependents(self, build_step_id: str, build_id: str, reason: str, on_done: Callback) -> None:
         for s in self._sched.drop_dependents(build_step_id):
-            on_done(skip(s, f"engine {build_id} {reason}"))
+            self._report(on_done, skip(s, f"engine {build_id} {reason}"))
 
     def _worker(self, gpu: Gpu, on_done: Callback, on_start: Callable[[Step, Gpu], None] | None) -> None:
         while not self._stop.is_set():
@@ -62,21 +64,33 @@ class LocalExecutor:
                 if step is None:
                     self._cv.notify_all()
                     return
-            if on_start:
-                on_start(step, gpu)
-            result = run_one(step, gpu, self.env, self.runner, on_start=self._register_child,
-                             stopped=self._stop.is_set)
+            try:
+                if on_start:
+                    on_start(step, gpu)
+                result = run_one(step, gpu, self.env, self.runner, on_start=self._register_child,
+                                 stopped=self._stop.is_set)
+            except Exception as exc:  # noqa: BLE001 - a display callback must not strand the other GPUs
+                result = StepResult(step, Status.FAILED, f"trtsweep error: {type(exc).__name__}: {exc}",
+                                    gpu.device, 0.0)
             self._running.pop(threading.get_ident(), None)
             with self._cv:
                 if step.kind == "build":
+                    # Recorded whatever happened, so no worker waits for this engine forever.
                     ok = result.status == "passed"
                     dropped = self._sched.build_done(step, ok, gpu.model if ok else result.reason)
                     if not self._stop.is_set():
                         for s in dropped:
-                            on_done(skip(s, f"engine {step.build_id} failed ({result.reason})"))
+                            self._report(on_done, skip(s, f"engine {step.build_id} failed ({result.reason})"))
                 self._cv.notify_all()
             if not self._stop.is_set():
-                on_done(result)
+                self._report(on_done, result)
+
+    def _report(self, on_done: Callback, result: StepResult) -> None:
+        """Hand a result on; an error in the caller's callback is kept for ``errors``, not raised here."""
+        try:
+            on_done(result)
+        except Exception as exc:  # noqa: BLE001
+            self.errors.append(f"{result.step.id}: {type(exc).__name__}: {exc}")
 
     def _register_child(self, pid: int) -> None:
         self._running[threading.get_ident()] = pid
