@@ -32,6 +32,8 @@ from e2e_helpers import (
     variant_statuses,
     write_sweep,
 )
+from e2e_helpers import pid_alive as _pid_alive
+from e2e_helpers import wait_for as _wait_for
 
 from trtsweep.cli import main
 
@@ -40,29 +42,9 @@ pytestmark = pytest.mark.e2e
 SMALL = {"precision": ["fp32", "fp16"], "batch": [1, 2]}
 
 
-def _wait_for(predicate, timeout: float, what: str) -> None:  # noqa: ANN001 - any callable
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
-
-
 def _log(run_dir: Path, rel: str) -> Path:
     """The trtexec log of the step folder ``rel`` (a build or a run)."""
     return run_dir / rel / ("build.log" if rel.startswith("engines") else "run.log")
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie is dead for our purpose (its parent, the killed trtsweep, is gone; init reaps it).
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 # --- 1. one build per distinct engine ---------------------------------------------------------

@@ -34,9 +34,16 @@ def import_cmd(folder: Path, run_dir: Path) -> None:
         raise UserError(f"{folder}: no such folder")
     if not folder.is_dir():
         raise UserError(f"{folder}: not a folder (use 'trtsweep parse FILE' for one file)")
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UserError(f"{run_dir}: exists and is not a folder; choose a new -o folder")
     if run_dir.exists() and any(run_dir.iterdir()):
         raise UserError(f"{run_dir}: already exists and is not empty; choose a new -o folder")
-    summary = import_folder(folder, run_dir)
+    if run_dir.resolve().is_relative_to(folder.resolve()):
+        raise UserError(f"{run_dir}: inside {folder}, which is being imported; choose -o outside it")
+    try:
+        summary = import_folder(folder, run_dir)
+    except OSError as exc:
+        raise UserError(f"{run_dir}: cannot write the run folder ({exc.strerror or exc})") from None
     click.echo(f"imported {summary.variants} variant(s) into {summary.run_dir}")
     for path, why in summary.unrecognized:
         click.echo(f"  unrecognized: {path}: {why}")

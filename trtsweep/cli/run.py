@@ -127,13 +127,19 @@ def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, fresh: bool, re
         raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"{run_dir}: cannot write the run folder ({exc.strerror or exc})") from None
-    outcome = folder_outcome(plan)
+    try:
+        outcome = folder_outcome(plan)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{run_dir}: the run folder cannot be read back ({exc})") from None
     _print_run_summary(summary, plan, outcome)
+    if summary.results_error:
+        click.echo(f"warning: {summary.results_error}; the records are kept, 'trtsweep report' reads them",
+                   err=True)
     if summary.interrupted:
         sig = stopped_by[0] if stopped_by else signal.SIGINT
         click.echo("stopped: finished steps are kept; run the same command again to resume")
         sys.exit(128 + int(sig))
-    if set(outcome) - {"passed"}:
+    if set(outcome) - {"passed"} or summary.results_error:
         sys.exit(1)
 
 
@@ -183,5 +189,6 @@ def _print_run_summary(summary, plan, outcome) -> None:
     not_passed = {k: n for k, n in sorted(outcome.items()) if k != "passed"}
     if not_passed:
         click.echo("run folder: " + ", ".join(f"{n} {k}" for k, n in not_passed.items())
-                   + f" of {sum(outcome.values())} steps (--retry-failed re-runs failed and skipped ones)")
+                   + f" of {sum(outcome.values())} variants (--retry-failed re-runs failed and skipped "
+                   "steps; stale ones run again when their slice does)")
     click.echo(f"results: {plan.run_dir / 'results.csv'} (report: trtsweep report {plan.run_dir})")

@@ -63,7 +63,7 @@ RULES: tuple[Rule, ...] = (
 RULE_CODES = ("input_check", "fp32_only", "precision_gain", "precision_fallback", "dynamic_shape_penalty",
               "batch_saturation", "enqueue_bound", "transfer_bound", "host_overhead", "streams_no_gain",
               "streams_gain", "cuda_graph_gain", "reformat_overhead", "layer_hotspot", "unfused_layers",
-              "unstable_measurement", "build_failure", "speedup_shortfall", "expectation_met")
+              "unstable_measurement", "build_failure", "run_failure", "speedup_shortfall", "expectation_met")
 
 
 def diagnose(rs: ResultSet, baseline: Baseline | dict[str, Any] | None = None,

@@ -245,12 +245,13 @@ _FAILURE_FIXES = {
 
 
 def rule_build_failure(ctx: Context) -> list[Finding]:
-    """``build_failure``: failed builds/runs grouped by cause class, each with the fix to try."""
-    groups: dict[str, list] = {}
+    """``build_failure`` / ``run_failure``: failed engine builds and failed timed runs, grouped by stage
+    and cause class, each with the fix to try (a segfault while timing is not a build problem)."""
+    groups: dict[tuple[str, str], list] = {}
     for f in ctx.failed:
-        groups.setdefault(f.failure, []).append(f)
+        groups.setdefault((f.stage, f.failure), []).append(f)
     out = []
-    for cause, failed in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+    for (stage, cause), failed in sorted(groups.items(), key=lambda kv: (kv[0][0] != "build", -len(kv[1]))):
         words, fix, snippet = _FAILURE_FIXES.get(cause, _FAILURE_FIXES["other"])
         if cause != "plugin_missing" and any("plugin" in (f.text or "").lower() for f in failed):
             # The ONNX parser reports a custom op without its plugin as an unsupported node.
@@ -259,8 +260,8 @@ def rule_build_failure(ctx: Context) -> list[Finding]:
         evidence = [Evidence(f"{f.variant_id} ({f.stage}): {_first_line(f.text)}", f.variant_id,
                              {"failure": cause, "stage": f.stage}) for f in failed[:MAX_EVIDENCE]]
         out.append(Finding(
-            "build_failure", "high", 0.9 if cause != "other" else 0.5,
-            f"{len(failed)} variant(s) failed: {words}",
+            "build_failure" if stage == "build" else "run_failure", "high", 0.9 if cause != "other" else 0.5,
+            f"{len(failed)} variant(s) failed {'to build' if stage == 'build' else 'while timing'}: {words}",
             f"These variants produced no measurement because {words}; they are missing from every "
             "comparison above.", fix, snippet, evidence))
     return out

@@ -26,7 +26,7 @@ from trtsweep.analysis.axes import axis_order, show
 from trtsweep.diagnose.context import SEVERITIES, Context, Evidence, Finding, View, severity_for_share
 
 # Findings that are verdicts or bookkeeping, not a cost a fix removes: never re-scored.
-UNSCORED = ("speedup_shortfall", "expectation_met", "input_check", "build_failure")
+UNSCORED = ("speedup_shortfall", "expectation_met", "input_check", "build_failure", "run_failure")
 
 
 def concerned_batches(ctx: Context) -> list[int | None]:
@@ -100,7 +100,7 @@ def label_evidence(ctx: Context, f: Finding) -> None:
     only in one axis and hold the same figures; drop exact duplicates."""
     views = {v.variant_id: v for v in ctx.views}
     subjects = [views[e.variant_id] for e in f.evidence if e.variant_id in views]
-    if len(subjects) < 1 or f.code in ("input_check", "build_failure"):
+    if len(subjects) < 1 or f.code in UNSCORED[2:]:
         _dedupe(f)
         return
     names = axis_order({n for v in subjects for n in v.axes})

@@ -80,13 +80,16 @@ def _model_name(rec: RunRecord, stem: str) -> str:
 
 
 def scan(folder: Path) -> tuple[dict[str, ImportedGroup], list[tuple[Path, str]]]:
-    """Parse every file below ``folder`` and group the results by pairing stem."""
+    """Parse every file below ``folder`` and group the results by folder and pairing stem: a log pairs
+    only with exports in its own folder (``a/resnet.log`` never takes ``b/resnet.times.json``)."""
     groups: dict[str, ImportedGroup] = {}
     unrecognized: list[tuple[Path, str]] = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
         records = parse_file(path)
+        parent = path.parent.relative_to(folder)
         stem = pairing_stem(path)
-        group = groups.setdefault(stem, ImportedGroup(stem))
+        key = stem if parent == Path(".") else f"{'-'.join(parent.parts)}-{stem}"
+        group = groups.setdefault(key, ImportedGroup(key))
         kind = records[0].kind
         if kind == "unrecognized":
             unrecognized.append((path, records[0].failure_text or "unrecognized"))
@@ -132,7 +135,7 @@ def import_folder(folder: Path, run_dir: Path) -> ImportSummary:
         if not runs and export_pairs:
             units = [(stem, None, None, export_pairs)]
         for name, log_path, log_rec, exports in units:
-            vid = _unique(_SLUG.sub("_", name).strip("_") or "run", used_ids)
+            vid = _unique(safe_id(name), used_ids)
             step = store.variant_dir(run_dir, vid)
             step.mkdir(parents=True, exist_ok=True)
             if log_path is not None:
@@ -170,6 +173,12 @@ def _versions(run_dir: Path) -> set[str]:
         if rec is not None and rec.trt_version:
             out.add(rec.trt_version)
     return out
+
+
+def safe_id(name: str) -> str:
+    """A variant id that is one plain folder name: no '/', no leading dots ('.', '..' name no folder)."""
+    slug = _SLUG.sub("_", name).strip("._-")
+    return slug or "run"
 
 
 def _unique(name: str, used: set[str]) -> str:

@@ -206,6 +206,20 @@ def make_plan(spec: Spec, variants: Sequence[Variant], run_dir: Path, trtexec: s
     expected: dict[str, list[list[str]]] = {}
     for step in runs:
         expected.setdefault(step.variant_id or "", []).append(step.portable_argv)
+    for variant in lock_variants or ():
+        if variant.id in expected:
+            continue
+        # A variant of an earlier slice (--only): what its steps must have run to still be current.
+        bid = versioned_build_id(variant.build_id, version)
+        engine = store.engine_dir(run_dir, bid) / "engine.plan"
+        try:
+            expected[variant.id] = [
+                portable_argv((trtexec, *run_argv(_run_spec(spec, variant, engine,
+                                                            store.variant_dir(run_dir, variant.id, k),
+                                                            profile=k == 0), version)), run_dir)
+                for k in range(spec.run.repeats)]
+        except FlagError:
+            continue
     for entry in lock["variants"]:
         entry["build_id"] = versioned_build_id(entry["build_id"], version)
         entry["repeats"] = spec.run.repeats

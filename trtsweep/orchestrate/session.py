@@ -41,6 +41,7 @@ class SessionSummary:
     skipped_done: int
     results: list[StepResult] = field(default_factory=list)
     interrupted: bool = False
+    results_error: str | None = None
 
     @property
     def by_status(self) -> Counter[str]:
@@ -57,7 +58,8 @@ class SessionSummary:
 
     @property
     def ok(self) -> bool:
-        return not self.interrupted and all(r.status == "passed" for r in self.results)
+        return (not self.interrupted and self.results_error is None
+                and all(r.status == "passed" for r in self.results))
 
 
 class RunFolderError(ValueError):
@@ -203,18 +205,10 @@ def pending_steps(plan: Plan, retry_failed: bool = False) -> list[Step]:
 
 
 def folder_outcome(plan: Plan) -> Counter[str]:
-    """How every step of the plan stands in the folder now (not only those this invocation ran):
-    its status, ``missing`` without one, ``stale`` when it was run with another argv."""
-    out: Counter[str] = Counter()
-    for step in plan.steps:
-        doc = store.step_status(step.dir)
-        if doc is None:
-            out["missing"] += 1
-        elif not is_complete(step):
-            out["stale"] += 1
-        else:
-            out[str(doc.get("status"))] += 1
-    return out
+    """How every variant the run folder lists stands now (not only those this invocation ran, e.g. the
+    other slices of --only runs): passed, failed, skipped, missing, stale (measured with an argv the spec
+    no longer gives) ..."""
+    return Counter(str(v.status) for v in store.load_result_set(plan.run_dir).variants)
 
 
 class _ResultsWriter(threading.Thread):
@@ -277,5 +271,9 @@ def run_session(plan: Plan, executor: Executor, on_done: Callable[[StepResult], 
         summary.interrupted = True
     finally:
         writer.stop()
-    store.write_results(store.load_result_set(plan.run_dir))
+    try:
+        store.write_results(store.load_result_set(plan.run_dir))
+    except (OSError, store.RunFolderError) as exc:
+        # results.* are derived from the records, which are safe: say so, do not lose the summary.
+        summary.results_error = f"results.csv/.parquet not rewritten: {exc}"
     return summary

@@ -89,9 +89,13 @@ def kill_orphan(step: Step) -> None:
 
 
 def skip(step: Step, reason: str) -> StepResult:
-    """Finish a step that will not run (its engine failed): the status says why."""
-    store.write_step(step.dir, None, "skipped", reason=reason, argv=step.portable_argv)
-    return StepResult(step, "skipped", reason, None, 0.0)
+    """Finish a step that will not run (its engine failed): the status says why. A status that cannot be
+    written (a full disk) leaves the step unfinished, so the next resume looks at it again."""
+    try:
+        store.write_step(step.dir, None, Status.SKIPPED, reason=reason, argv=step.portable_argv)
+    except OSError as exc:
+        reason = f"{reason} (not recorded: {exc.strerror or exc})"
+    return StepResult(step, Status.SKIPPED, reason, None, 0.0)
 
 
 def run_one(step: Step, gpu: Gpu, env: Mapping[str, str], runner: Runner = run_step,

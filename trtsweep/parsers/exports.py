@@ -79,6 +79,9 @@ def times_era(sample: Mapping[str, Any]) -> str | None:
 _F32_MAX = float(np.finfo(np.float32).max)
 
 
+MAX_SAMPLE_MS = 86_400_000.0  # one day
+
+
 def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return math.nan
@@ -94,12 +97,15 @@ def samples_to_array(samples: Sequence[Any], era: str) -> tuple[np.ndarray, int]
     corrupted or cut row) is skipped whole: one NaN would poison every statistic of its column.
     """
     keys = _ERA_KEYS[era]
+    durations = [c for c in ("h2d", "compute", "d2h") if c in keys]
     rows = []
     for s in samples:
         if not isinstance(s, Mapping):
             continue
         row = [_number(s.get(keys[c])) if c in keys else math.nan for c in COLUMNS]
-        if all(math.isfinite(row[_COL[c]]) for c in keys):
+        # A negative or absurd duration (a day per inference) is corruption, not a measurement.
+        if all(math.isfinite(row[_COL[c]]) for c in keys) and all(
+                0.0 <= row[_COL[c]] <= MAX_SAMPLE_MS for c in durations):
             rows.append(row)
     arr = np.asarray(rows, dtype=np.float64).reshape(-1, len(COLUMNS))
     arr = arr[np.argsort(arr[:, _COL["h2d_start"]], kind="stable")]
@@ -113,6 +119,19 @@ def times_from_array(arr: np.ndarray, era: str, source: str, warmup_ms: float | 
                             "throughput_basis": "per_enqueue", "enqueue_approximate": True}
     if skipped:
         opts["skipped_samples"] = skipped
+    with np.errstate(all="ignore"):  # float32 overflow on absurd values is handled, not printed
+        rec = _times_stats(arr, era, source, warmup_ms, percentiles, opts)
+    if skipped and rec.status == "passed":
+        # Left-out rows (cut off, missing keys, negative or absurd times): the statistics cover the rest,
+        # and the record says so instead of passing silently.
+        rec.status = "incomplete"
+        rec.failure_text = (f"{skipped} of {skipped + int(len(arr))} samples were left out: cut off, missing "
+                            "keys, or impossible times (negative, overflowing)")
+    return rec
+
+
+def _times_stats(arr: np.ndarray, era: str, source: str, warmup_ms: float | None,
+                 percentiles: Sequence[float], opts: dict[str, Any]) -> TimesRecord:
     start = 0
     if warmup_ms is not None:
         # trtexec's cut: the first sample whose compute starts at or after the warm-up, and all after it.

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import shutil
+import signal
 import subprocess
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +94,52 @@ def parse_help_banner(text: str) -> tuple[Version | None, str | None]:
 _CACHE: dict[tuple[str, int, int], TrtexecInfo] = {}
 
 
+MAX_PROBE_BYTES = 4 << 20  # trtexec --help prints ~30 KB; a binary that prints more is not trtexec
+
+
+def _run_bounded(argv: list[str], timeout: float) -> tuple[int, bytes]:
+    """Run ``argv`` in its own process group, keeping at most MAX_PROBE_BYTES of its output; on timeout
+    or too much output the whole group is killed (a wrapper script's children too)."""
+    try:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    except OSError as exc:
+        raise TrtexecProbeError(f"cannot run {argv[0]}: {exc}") from exc
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    size = 0
+    problem = None
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                problem = f"{argv[0]} --help did not finish within {timeout:g} s"
+                break
+            ready, _, _ = select.select([proc.stdout], [], [], min(left, 0.5))
+            if not ready:
+                continue
+            chunk = os.read(proc.stdout.fileno(), 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_PROBE_BYTES:
+                problem = f"{argv[0]} --help printed more than {MAX_PROBE_BYTES >> 20} MiB: not trtexec"
+                break
+    finally:
+        if problem is not None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        proc.stdout.close()
+        proc.wait()
+    if problem is not None:
+        raise TrtexecProbeError(problem)
+    return proc.returncode, b"".join(chunks)
+
+
 def probe(
     path: str | os.PathLike[str], timeout: float = 30, pinned_version: Version | str | None = None
 ) -> TrtexecInfo:
@@ -107,23 +156,11 @@ def probe(
     key = (resolved, st.st_mtime_ns, st.st_size)
     info = _CACHE.get(key)
     if info is None:
-        try:
-            proc = subprocess.run(
-                [resolved, "--help"],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise TrtexecProbeError(f"{resolved} --help did not finish within {timeout} s") from exc
-        except OSError as exc:
-            raise TrtexecProbeError(f"cannot run {resolved}: {exc}") from exc
-        text = proc.stdout.decode("utf-8", errors="replace")
+        returncode, output = _run_bounded([resolved, "--help"], timeout)
+        text = output.decode("utf-8", errors="replace")
         version, dotted = parse_help_banner(text)
-        if proc.returncode != 0 and version is None:
-            raise TrtexecProbeError(f"{resolved} --help exited with {proc.returncode}: {text[-500:]}")
+        if returncode != 0 and version is None:
+            raise TrtexecProbeError(f"{resolved} --help exited with {returncode}: {text[-500:]}")
         info = TrtexecInfo(path=resolved, version=version, version_text=dotted, help_text=text)
         _CACHE[key] = info
     if pinned_version is not None:
