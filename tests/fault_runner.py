@@ -20,12 +20,12 @@ def main() -> None:
     rng = random.Random(seed)
     original = runfolder.atomic_write_bytes
 
-    def faulty(path: Path, data: bytes) -> None:
+    def faulty(path: Path, data: bytes, durable: bool = True) -> None:
         parts = Path(path).parts
         inside = "engines" in parts or "runs" in parts or Path(path).name.startswith("results.")
         if inside and rng.random() < rate:
             raise OSError(errno.ENOSPC, "No space left on device (injected)", str(path))
-        original(path, data)
+        original(path, data, durable)
 
     runfolder.atomic_write_bytes = faulty  # atomic_write_text/json call it through the module
     table.atomic_write_bytes = faulty

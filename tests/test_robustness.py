@@ -423,3 +423,26 @@ def test_every_finished_step_status_matches_a_record(tmp_path: Path) -> None:
     for rel, doc in step_statuses(out).items():
         assert doc["argv"][0] != "${RUN_DIR}" and any("${RUN_DIR}" in a for a in doc["argv"]), rel
         assert (out / rel / "record.json").is_file()
+
+
+@pytest.mark.corpus
+def test_import_killed_midway_leaves_no_half_run_folder(tmp_path: Path) -> None:
+    from corpus_location import CORPUS
+
+    src = tmp_path / "logs"
+    src.mkdir()
+    log = (CORPUS / "lixiangyu__trt8.5.2_orin_loadEngine_shapes.log").read_bytes()
+    for i in range(300):
+        (src / f"run{i}.log").write_bytes(log)
+    out = tmp_path / "run"
+    env = double_env(tmp_path)
+    proc = start_trtsweep(["import", src, "-o", out], env)
+    time.sleep(0.8)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert not out.exists() or (out / "spec.lock.json").is_file()  # all or nothing
+    if not out.exists():
+        again = _run(tmp_path, ["import", src, "-o", out], env)
+        assert again.returncode == 0, again.stderr
+    assert len(store.load_result_set(out).variants) == 300
+    assert not list(tmp_path.glob(".run.importing-*"))

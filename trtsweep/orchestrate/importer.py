@@ -11,6 +11,8 @@ echo; a value the log does not print stays empty.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 from collections import defaultdict
@@ -84,8 +86,8 @@ def scan(folder: Path) -> tuple[dict[str, ImportedGroup], list[tuple[Path, str]]
     only with exports in its own folder (``a/resnet.log`` never takes ``b/resnet.times.json``)."""
     groups: dict[str, ImportedGroup] = {}
     unrecognized: list[tuple[Path, str]] = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
-        records = parse_file(path)
+    paths = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    for path, records in zip(paths, _parse_all(paths), strict=True):
         parent = path.parent.relative_to(folder)
         stem = pairing_stem(path)
         key = stem if parent == Path(".") else f"{'-'.join(parent.parts)}-{stem}"
@@ -103,6 +105,22 @@ def scan(folder: Path) -> tuple[dict[str, ImportedGroup], list[tuple[Path, str]]
     return groups, unrecognized
 
 
+PARALLEL_FROM = 64  # files; below this, starting worker processes costs more than it saves
+
+
+def _parse_all(paths: list[Path]) -> list[list[RunRecord]]:
+    """Every file's records, parsed on all CPUs when there are many files (parsing is CPU-bound)."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(paths) < PARALLEL_FROM or workers < 2:
+        return [parse_file(p) for p in paths]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("fork")  # the parsers are imported already; no re-import per worker
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        return list(pool.map(parse_file, paths, chunksize=max(1, len(paths) // (workers * 8))))
+
+
 def _combine(log_rec: RunRecord | None, exports: list[RunRecord]) -> RunRecord:
     try:
         from trtsweep.parsers.combine import combine
@@ -112,9 +130,34 @@ def _combine(log_rec: RunRecord | None, exports: list[RunRecord]) -> RunRecord:
 
 
 def import_folder(folder: Path, run_dir: Path) -> ImportSummary:
-    """Write ``run_dir`` in the run-folder layout from the logs and exports found in ``folder``."""
+    """Write ``run_dir`` in the run-folder layout from the logs and exports found in ``folder``.
+
+    The folder is written under a hidden name beside ``run_dir`` and renamed into place when complete, so
+    an import that is killed leaves no half run folder behind (and the next import clears its leftover)."""
+    run_dir = Path(run_dir)
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    _clear_leftovers(run_dir)
+    work = run_dir.parent / f".{run_dir.name}.importing-{os.getpid()}"
+    summary = _import_into(folder, work)
+    if run_dir.is_dir():
+        run_dir.rmdir()  # the CLI accepts only a new or empty folder
+    os.replace(work, run_dir)
+    store.sync_all()
+    return ImportSummary(run_dir, summary.variants, summary.unrecognized, summary.failed_runs)
+
+
+def _clear_leftovers(run_dir: Path) -> None:
+    """Remove folders of earlier imports into ``run_dir`` whose process is gone (killed mid-way)."""
+    for old in run_dir.parent.glob(f".{run_dir.name}.importing-*"):
+        pid = old.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _import_into(folder: Path, run_dir: Path) -> ImportSummary:
     groups, unrecognized = scan(folder)
     lock_variants: list[dict[str, Any]] = []
+    versions: set[str] = set()
     failed = 0
     used_ids: set[str] = set()
     for stem, group in sorted(groups.items()):
@@ -146,33 +189,28 @@ def import_folder(folder: Path, run_dir: Path) -> ImportSummary:
             if record.status == "failed":
                 failed += 1
             axes = axes_from_record(record)  # the one reader of axes from trtexec's own output
-            store.atomic_write_json(step / "cmd.json", {"argv": record.command.split() if record.command
-                                                        else None, "imported_from": str(log_path or "")})
-            store.write_step(step, record, record.status)
+            if record.trt_version:
+                versions.add(record.trt_version)
+            # Not flushed one by one: the folder only becomes a run folder (spec.lock.json) after one sync.
+            cmd = {"argv": record.command.split() if record.command else None,
+                   "imported_from": str(log_path or "")}
+            store.write_plain(step / "cmd.json", json.dumps(cmd).encode("utf-8"))
+            store.write_step(step, record, record.status, durable=False)
             lock_variants.append({"id": vid, "model": _model_name(record, stem), "axes": axes,
                                   "derived_axes": sorted(axes), "build_id": None, "repeats": 1,
                                   "sources": [str(p) for p in ([log_path] if log_path else [])]
                                   + [str(p) for p, _ in exports]})
-    store.atomic_write_json(run_dir / store.LOCK_FILE, {"origin": "import", "imported_from": str(folder),
-                                                         "variants": lock_variants})
     store.atomic_write_json(run_dir / store.ENV_FILE, {"origin": "import", "host": None, "gpus": []})
-    versions = sorted(_versions(run_dir))
     store.atomic_write_json(run_dir / store.META_FILE, new_meta(
         "import", host=None, imported_from=str(folder),
-        trtexec_version=versions[0] if len(versions) == 1 else None).to_dict())
+        trtexec_version=next(iter(versions)) if len(versions) == 1 else None).to_dict())
+    store.sync_all()
+    # Last: the lock makes the folder a run folder; a kill before it leaves no half-imported run folder.
+    store.atomic_write_json(run_dir / store.LOCK_FILE, {"origin": "import", "imported_from": str(folder),
+                                                         "variants": lock_variants})
     rs = store.load_result_set(run_dir)
     store.write_results(rs)
     return ImportSummary(run_dir, len(lock_variants), unrecognized, failed)
-
-
-def _versions(run_dir: Path) -> set[str]:
-    """TensorRT versions the imported records state (meta.json names one when they agree)."""
-    out = set()
-    for path in (run_dir / "runs").glob(f"*/{store.RECORD_FILE}"):
-        rec = store.load_record(path.parent)
-        if rec is not None and rec.trt_version:
-            out.add(rec.trt_version)
-    return out
 
 
 def safe_id(name: str) -> str:

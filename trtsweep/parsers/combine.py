@@ -101,6 +101,8 @@ def combine(log_record: RunRecord | None, exports: list[RunRecord]) -> RunRecord
     times = _first(exports, "export_times")
     profile = _first(exports, "export_profile")
     info = _first(exports, "export_layer_info")
+    if log_record is not None and not exports:
+        return log_record  # nothing to fill: the log's record as it is (no copy)
     if log_record is not None:
         out = copy.deepcopy(log_record)
     else:

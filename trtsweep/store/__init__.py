@@ -22,7 +22,9 @@ from trtsweep.store.runfolder import (
     load_result_set,
     read_json,
     step_status,
+    sync_all,
     variant_dir,
+    write_plain,
     write_step,
 )
 from trtsweep.store.table import flatten_record, results_rows, write_results
@@ -31,6 +33,6 @@ __all__ = [
     "ENV_FILE", "LOCK_FILE", "META_FILE", "RECORD_FILE", "RunFolderError", "RunMeta", "STATUS_FILE",
     "ResultSet", "VariantResult", "atomic_write_bytes",
     "atomic_write_json", "atomic_write_text", "engine_dir", "flatten_record", "load_record",
-    "load_result_set", "read_json", "results_rows", "step_status", "variant_dir", "write_results",
-    "write_step",
+    "load_result_set", "read_json", "results_rows", "step_status", "sync_all", "variant_dir", "write_results",
+    "write_plain", "write_step",
 ]

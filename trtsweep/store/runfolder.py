@@ -54,8 +54,12 @@ def _read_umask() -> int:
 FILE_MODE = 0o666 & ~_read_umask()
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a crash leaves either the old file or the new one, never half."""
+def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
+    """Write ``data`` to ``path`` so that a crash leaves either the old file or the new one, never half.
+
+    ``durable`` also flushes the data to disk before the rename (a power cut then cannot leave an empty
+    file). A killed process loses nothing either way; a caller writing many files may pass False and sync
+    once at the end (``sync_all``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -63,19 +67,25 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fchmod(fh.fileno(), FILE_MODE)
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path: Path, text: str, durable: bool = True) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), durable)
 
 
-def atomic_write_json(path: Path, data: Any) -> None:
-    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n")
+def atomic_write_json(path: Path, data: Any, durable: bool = True) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n", durable)
+
+
+def sync_all() -> None:
+    """Flush every written file to disk (one call after many ``durable=False`` writes)."""
+    os.sync()
 
 
 def read_json(path: Path) -> Any:
@@ -105,11 +115,27 @@ def step_status(step_dir: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def write_step(step_dir: Path, record: RunRecord | None, status: str, **extra: Any) -> None:
-    """Finish a step: its record first, the status file last, both atomically."""
+def write_step(step_dir: Path, record: RunRecord | None, status: str, durable: bool = True,
+               **extra: Any) -> None:
+    """Finish a step: its record first, the status file last, atomically.
+
+    The status is what makes a step complete, so only it needs the temp-file-and-rename; with ``durable``
+    the record is written the same way and both are flushed to disk (a sweep's steps), without it the
+    record is written in place (``import`` of many logs, which syncs once at the end)."""
     if record is not None:
-        atomic_write_json(step_dir / RECORD_FILE, record.to_dict())
-    atomic_write_json(step_dir / STATUS_FILE, {"status": status, **extra})
+        text = json.dumps(record.to_dict(), allow_nan=False, separators=(",", ":")) + "\n"
+        if durable:
+            atomic_write_text(step_dir / RECORD_FILE, text)
+        else:
+            write_plain(step_dir / RECORD_FILE, text.encode("utf-8"))
+    atomic_write_json(step_dir / STATUS_FILE, {"status": status, **extra}, durable)
+
+
+def write_plain(path: Path, data: bytes) -> None:
+    """Write a file in place, with the user's umask (for files no reader trusts before a later marker)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
 
 
 class RunFolderError(ValueError):
