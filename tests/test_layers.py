@@ -7,6 +7,7 @@ import json
 import pytest
 from corpus_location import CORPUS
 
+from trtsweep.analysis.layers import layer_shares, timed
 from trtsweep.parsers import exports
 from trtsweep.parsers.layers import (
     fused_from,
@@ -15,7 +16,6 @@ from trtsweep.parsers.layers import (
     layer_key,
     metadata_onnx_layers,
     normalize_precision,
-    summarize_layers,
 )
 from trtsweep.records import LayerRecord
 
@@ -86,14 +86,15 @@ def test_join_kalfazed_profile_and_graph() -> None:
     assert (soft.time_ms, soft.median_ms, soft.type) == (0.00423771, 0.004096, "CaskSoftMaxV2")
     conv = joined[1]
     assert conv.type == "CaskConvActPool" and conv.precision == "int8" and conv.time_ms == 0.00774412
-    summary = summarize_layers(joined)
+    shares = layer_shares(joined)
+    assert shares is not None and shares.by_precision is not None and shares.by_type is not None
     # Two "Reformatting CopyNode" layers: a Reformat (1.13193 %) and a NoOp one (0 %).
-    assert summary["layer_count"] == 59 and summary["reformat_count"] == 2
+    assert sum(x.is_reformat for x in joined) == 2
     # All layers ran 6402 times, so the averageMs share equals the file's percentage.
-    assert summary["reformat_time_pct"] == pytest.approx(1.13193, abs=2e-4)
-    assert sum(summary["time_pct_by_precision"].values()) == pytest.approx(100.0)
-    assert sum(summary["time_pct_by_type"].values()) == pytest.approx(100.0)
-    assert summary["time_pct_by_precision"]["int8"] > 90
+    assert shares.reformat_pct == pytest.approx(1.13193, abs=2e-4)
+    assert sum(shares.by_precision.values()) == pytest.approx(100.0)
+    assert sum(shares.by_type.values()) == pytest.approx(100.0)
+    assert shares.by_precision["int8"] > 90
 
 
 @pytest.mark.corpus
@@ -103,25 +104,25 @@ def test_join_trex_mobilenet_qat() -> None:
     joined = join_layers(prof, info)
     assert len(joined) == 85
     # 12 layers with Origin REFORMAT plus one NoOp named "Reformatting CopyNode ..."
-    summary = summarize_layers(joined)
-    assert summary["reformat_count"] == 13
+    assert sum(x.is_reformat for x in joined) == 13
     first = joined[0]
     assert (first.name, first.type, first.time_ms) == ("QuantizeLinear_2", "Scale", 0.0122041)
     assert first.precision == "int8"  # output "Thirty-two wide channel vectorized row major Int8 format"
-    assert summary["count_by_type"]["CaskConvolution"] == 34
+    assert sum(x.type == "CaskConvolution" for x in joined) == 34
 
 
 @pytest.mark.corpus
 def test_join_fuzzylabs_resnet18() -> None:
     prof, info = _pair("fuzzylabs__resnet18_fp16.profile.json", "fuzzylabs__resnet18_fp16.graph.json")
     joined = join_layers(prof, info)
-    summary = summarize_layers(joined)
-    assert summary["layer_count"] == 26 and summary["reformat_count"] == 2
+    shares = layer_shares(joined)
+    assert shares is not None and shares.by_precision is not None
+    assert len(joined) == 26 and sum(x.is_reformat for x in joined) == 2
     raw = json.loads((CORPUS / "fuzzylabs__resnet18_fp16.profile.json").read_text())
     # The two reformat rows have percentage 2.20189 and 0 in the file.
-    assert summary["reformat_time_pct"] == pytest.approx(2.20189, abs=2e-3)
-    assert summary["total_time_ms"] == pytest.approx(sum(r["averageMs"] for r in raw[1:]))
-    assert summary["time_pct_by_precision"]["fp16"] > 90
+    assert shares.reformat_pct == pytest.approx(2.20189, abs=2e-3)
+    assert shares.total_ms == pytest.approx(sum(r["averageMs"] for r in raw[1:]))
+    assert shares.by_precision["fp16"] > 90
     conv = next(x for x in joined if x.name == "/conv1/Conv + /relu/Relu")
     assert conv.fused_from == ["/conv1/Conv", "/relu/Relu"] and conv.precision == "fp16"
 
@@ -147,14 +148,12 @@ def test_join_by_normalised_name_and_profile_suffix() -> None:
     assert joined[0].type == "CaskConvolution" and joined[0].time_ms == 1.0
     assert joined[1].type == "Shuffle" and joined[1].time_ms == 3.0
     assert joined[2].time_ms is None
-    summary = summarize_layers(joined)
-    assert summary["time_pct_by_precision"] == {"unknown": 75.0, "fp16": 25.0}
-    assert summary["timed_layer_count"] == 2
+    shares = layer_shares(joined)
+    assert shares is not None and shares.by_precision == {"unknown": 75.0, "fp16": 25.0}
+    assert len(timed(joined)) == 2
 
 
 def test_summarize_without_times() -> None:
     layers = [LayerRecord(name="x"), LayerRecord(name="Reformatting CopyNode y", is_reformat=True)]
-    summary = summarize_layers(layers)
-    assert summary["total_time_ms"] is None and summary["reformat_time_pct"] is None
-    assert summary["reformat_count"] == 1 and summary["time_pct_by_type"] is None
+    assert layer_shares(layers) is None and timed(layers) == []
     assert join_layers() == [] and join_layers([]) == []

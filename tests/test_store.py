@@ -75,3 +75,13 @@ def test_not_a_run_folder(tmp_path):
         assert "not a trtsweep run folder" in str(exc)
     else:
         raise AssertionError("expected FileNotFoundError")
+
+
+def test_flatten_record_carries_failure_phase_and_notes() -> None:
+    from trtsweep.records import NoteRecord
+
+    rec = RunRecord(source="b.log", kind="trtexec_log", status="failed", failure="oom", failure_phase="build",
+                    notes=[NoteRecord("inference_skipped", "Skipped inference phase since --skipInference")])
+    row = store.flatten_record(rec)
+    assert (row["failure"], row["failure_phase"], row["notes"]) == ("oom", "build", "inference_skipped")
+    assert store.flatten_record(_record(2.0))["notes"] is None

@@ -174,7 +174,7 @@ def rule_layer_hotspot(ctx: Context) -> list[Finding]:
     for e in evidence:
         # A hot layer is where the time goes, not time a fix removes: the finding is not sized in ms.
         e.values["explained_ms"] = None
-    top_names = [x for x in evidence[0].values["hot_layers"]  # type: ignore[attr-defined]
+    top_names = [x for x in evidence[0].values["hot_layers"]
                  if abs(float(x["share"]) - share) < 0.005]
     title = (f"One layer takes {share * 100:.0f} % of GPU time" if len(top_names) == 1 else
              f"{len(top_names)} layers take {share * 100:.0f} % of GPU time each")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -172,7 +173,7 @@ def render_inspect_text(info: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _all_nodes(graph: onnx.GraphProto):  # type: ignore[no-untyped-def]
+def _all_nodes(graph: onnx.GraphProto) -> Iterator[onnx.NodeProto]:
     """Every node, including those in Loop/If/Scan bodies."""
     for node in graph.node:
         yield node

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from trtsweep.parsers.lazy_re import lazy
@@ -286,48 +286,3 @@ def join_layers(*sources: list[LayerRecord]) -> list[LayerRecord]:
                 groups.append([rec])
                 keys.append(key)
     return [_merge(g) for g in groups]
-
-
-def _shares(times: dict[str, float], total: float | None) -> dict[str, float] | None:
-    if not total:
-        return None
-    return {k: v / total * 100.0 for k, v in sorted(times.items(), key=lambda kv: -kv[1])}
-
-
-def summarize_layers(layers: Iterable[LayerRecord]) -> dict[str, Any]:
-    """Counts and time shares of a layer list.
-
-    Keys: ``layer_count``, ``timed_layer_count``, ``total_time_ms`` (sum of per-inference averages, None
-    without times), ``reformat_count``, ``reformat_time_ms``, ``reformat_time_pct``, ``count_by_precision``,
-    ``count_by_type``, ``time_pct_by_precision`` and ``time_pct_by_type`` (0..100, ``unknown`` for
-    layers without a precision or type; None without times).
-    """
-    items = [x for x in layers if isinstance(x, LayerRecord)]
-    timed = [x for x in items if x.time_ms is not None]
-    total = sum(x.time_ms for x in timed) if timed else None  # type: ignore[misc]
-    by_prec: dict[str, float] = {}
-    by_type: dict[str, float] = {}
-    count_prec: dict[str, int] = {}
-    count_type: dict[str, int] = {}
-    reformat_time = 0.0
-    for x in items:
-        prec, typ = x.precision or "unknown", x.type or "unknown"
-        count_prec[prec] = count_prec.get(prec, 0) + 1
-        count_type[typ] = count_type.get(typ, 0) + 1
-        if x.time_ms is not None:
-            by_prec[prec] = by_prec.get(prec, 0.0) + x.time_ms
-            by_type[typ] = by_type.get(typ, 0.0) + x.time_ms
-            if x.is_reformat:
-                reformat_time += x.time_ms
-    return {
-        "layer_count": len(items),
-        "timed_layer_count": len(timed),
-        "total_time_ms": total,
-        "reformat_count": sum(1 for x in items if x.is_reformat),
-        "reformat_time_ms": reformat_time if timed else None,
-        "reformat_time_pct": (reformat_time / total * 100.0) if total else None,
-        "count_by_precision": count_prec,
-        "count_by_type": count_type,
-        "time_pct_by_precision": _shares(by_prec, total),
-        "time_pct_by_type": _shares(by_type, total),
-    }

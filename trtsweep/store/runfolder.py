@@ -283,7 +283,8 @@ def _load_variant(root: Path, entry: dict[str, Any], builds: dict[str, RunRecord
     axes = entry.get("axes", {})
     if not isinstance(axes, dict):
         raise RunFolderError(f"{root / LOCK_FILE}: variant {vid}: axes must be an object")
-    expected = entry.get("step_argv") if isinstance(entry.get("step_argv"), list) else []
+    raw_argv = entry.get("step_argv")
+    expected: list[Any] = raw_argv if isinstance(raw_argv, list) else []
     records: list[RunRecord] = []
     repeat_ids: list[int] = []
     statuses: list[str] = []

@@ -16,6 +16,7 @@ def flatten_record(rec: RunRecord, prefix: str = "") -> dict[str, Any]:
     row: dict[str, Any] = {
         f"{prefix}status": rec.status,
         f"{prefix}failure": rec.failure,
+        f"{prefix}failure_phase": rec.failure_phase,
         f"{prefix}trt_version": rec.trt_version,
         f"{prefix}gpu": rec.device.name,
         f"{prefix}throughput_qps": rec.throughput_qps,
@@ -25,6 +26,7 @@ def flatten_record(rec: RunRecord, prefix: str = "") -> dict[str, Any]:
         f"{prefix}engine_build_s": rec.build.engine_build_s,
         f"{prefix}engine_size_mib": rec.build.engine_size_mib,
         f"{prefix}warnings": ";".join(sorted({w.code for w in rec.warnings})) or None,
+        f"{prefix}notes": ";".join(sorted({n.code for n in rec.notes})) or None,
         f"{prefix}layer_count": len(rec.layers) if rec.layers is not None else None,
     }
     for key in METRICS:

@@ -94,10 +94,11 @@ class Checker:
             self._open.discard(id(node))
 
     def _dispatch(self, node: yaml.Node, kind: Kind, path: Path_) -> Any:
-        handler: Callable[[yaml.Node, Any, Path_], Any] = {
+        handlers: dict[type, Callable[..., Any]] = {
             Scalar: self._scalar, Seq: self._seq, MapOf: self._mapof, Section: self._section,
             OneOrMany: self._one_or_many, FlagSets: self._flagsets,
-        }[type(kind)]
+        }
+        handler = handlers[type(kind)]
         return handler(node, kind, path)
 
     def _tag_ok(self, node: yaml.Node, path: Path_) -> bool:

@@ -217,10 +217,10 @@ def parse_spec(text: str, path: str | Path = "sweep.yaml") -> Spec:
         file=Path(path),
         text=text,
         trtexec=TrtexecSpec(**trtexec),
-        models=models,
+        models=models or (),
         matrix=tuple((name, matrix[name]) for name in AXIS_NAMES),
-        exclude=exclude,
-        include=include,
+        exclude=exclude or (),
+        include=include or (),
         run=RunSettings(**data["run"]),
         gpus=data["gpus"],
         baseline=baseline,
@@ -319,7 +319,7 @@ def _model_input(name: str, raw: dict[str, Any], at: Path_, checker: Checker) ->
         checker.error_at((*at, "shape"), f"{where(at)}.shape must mark exactly one dimension as "
                          f"'{BATCH_TOKEN}', got {shape.count(BATCH_TOKEN)}")
         ok = False
-    bounds = {k: raw.get(k) for k in ("min", "opt", "max")}
+    bounds: dict[str, Any] = {k: raw.get(k) for k in ("min", "opt", "max")}
     given = [k for k, v in bounds.items() if v is not None]
     if given and len(given) != 3:
         checker.error_at((*at, given[0]), f"{where(at)}: give all of min, opt and max, or none")

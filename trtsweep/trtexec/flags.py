@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
@@ -218,12 +218,12 @@ def _num(value: float, integer_only: bool, what: str, version: Version) -> str:
     return repr(float(value))
 
 
-def _shapes(shapes: Mapping[str, object], version: Version) -> str:
+def _shapes(shapes: Mapping[str, str | Iterable[object]], version: Version) -> str:
     parts = []
     for name, dims in shapes.items():
         if "," in name:
             raise FlagError(f"input name {name!r} contains ',' which trtexec shape specs cannot express")
-        text = dims if isinstance(dims, str) else "x".join(str(d) for d in dims)  # type: ignore[union-attr]
+        text = dims if isinstance(dims, str) else "x".join(str(d) for d in dims)
         # 7.0 splits at the first ':'; quoting the name keeps 'x:0' whole. 7.1+ splits at the last ':'.
         if ":" in name and not at_least(version, 7, 1):
             name = f"'{name}'"

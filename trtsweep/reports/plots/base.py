@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import matplotlib
 
@@ -124,7 +124,7 @@ def _figure(
     width = width or (7.5 if n_panels == 1 else 5.2)
     cols = cols or min(n_panels, 3)
     rows = math.ceil(n_panels / cols)
-    with matplotlib.rc_context(STYLE):
+    with matplotlib.rc_context(cast(Any, STYLE)):
         fig = Figure(figsize=(width * cols, height * rows), layout="constrained")
         axes = fig.subplots(rows, cols, sharey=sharey, sharex=sharex, squeeze=False).ravel().tolist()
     for ax in axes[n_panels:]:
@@ -139,7 +139,7 @@ def _hbar_width(ctx: PlotContext) -> float:
 
 def _save(fig: Figure, ctx: PlotContext, name: str) -> Path:
     path = ctx.out_dir / f"{name}.png"
-    with matplotlib.rc_context(STYLE):
+    with matplotlib.rc_context(cast(Any, STYLE)):
         fig.savefig(path, format="png", facecolor="white")
     return path
 
