@@ -12,10 +12,7 @@ from trtsweep.analysis.baseline import from_dict as baseline_from_dict
 from trtsweep.analysis.metrics import repeat_figures
 from trtsweep.orchestrate.plan import Step
 from trtsweep.orchestrate.step import Gpu, StepResult
-
-
-def _fmt(value: float | None, unit: str = "", digits: int = 4) -> str:
-    return "-" if value is None else f"{value:.{digits}g}{unit}"
+from trtsweep.units import number, ratio
 
 
 class Progress:
@@ -72,14 +69,14 @@ class Progress:
             return f"{result.status:<8} {name}: {result.reason or ''}"
         if step.kind == "build":
             built = getattr(getattr(rec, "build", None), "engine_build_s", None)
-            return f"built    {name} in {_fmt(built, ' s')}"
+            return f"built    {name} in {number(built, 's')}"
         qps = getattr(rec, "throughput_qps", None)
         gpu = getattr(rec, "gpu_compute_ms", None)
         median = gpu.median if gpu is not None else None
-        text = f"passed   {name}: {_fmt(qps, ' qps', 6)}, GPU compute median {_fmt(median, ' ms')}"
+        text = f"passed   {name}: {number(qps, 'qps')}, GPU compute median {number(median, 'ms')}"
         speedup = self._speedup(rec)
         if speedup and self.baseline is not None:
-            text += f", {speedup[0]:.2f}x vs {self.baseline.label} ({speedup[1]})"
+            text += f", {ratio(speedup[0])} vs {self.baseline.label} ({speedup[1]})"
         return text
 
     def _speedup(self, rec: Any) -> tuple[float, str] | None:

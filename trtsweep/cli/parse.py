@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -57,9 +59,17 @@ def parse_cmd(files: tuple[Path, ...], fmt: str) -> None:
 
 
 def _print_csv(records: list) -> None:
+    from trtsweep.analysis.axes import axes_from_record, show
     from trtsweep.store import flatten_record
 
-    rows = [{"source": r.source, "kind": r.kind, **flatten_record(r)} for r in records]
+    rows = []
+    for r in records:
+        row = {"source": r.source, "kind": r.kind}
+        # The axes as analysis reads them (the same values an import records), then every scalar option.
+        row.update({f"axis.{k}": show(v) for k, v in axes_from_record(r).items()})
+        row.update(flatten_record(r))
+        row.update({f"option.{k}": _option_cell(v) for k, v in (r.options or {}).items() if k != "raw"})
+        rows.append(row)
     columns: list[str] = []
     for row in rows:
         columns.extend(k for k in row if k not in columns)
@@ -68,32 +78,89 @@ def _print_csv(records: list) -> None:
     writer.writerows(rows)
 
 
-def _fmt(value: float | None, digits: int = 4) -> str:
-    return "-" if value is None else f"{value:.{digits}g}"
+def _option_cell(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True)
+    return value
 
 
-def _print_table(records: list) -> None:
+def _shape_text(options: dict[str, Any] | None) -> str:
+    """The inference shapes as trtexec writes them (``x:1x3x224x224``), ``model`` for the model's own."""
+    shapes = (options or {}).get("inference_shapes")
+    if isinstance(shapes, dict) and shapes:
+        parts = []
+        for name, dims in shapes.items():
+            text = "x".join(str(d) for d in dims) if isinstance(dims, list | tuple) else str(dims)
+            parts.append(f"{name}:{text}" if len(shapes) > 1 else text)
+        return ",".join(parts)
+    return str(shapes) if shapes else "-"
+
+
+def render_table(records: list, width: int) -> str:
+    """The records as tables that fit ``width`` columns: one per file under a heading that names the
+    file, its kind, TensorRT version and GPU; one row per run. Text folds, numbers never split."""
     from rich.console import Console
+
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+    groups: dict[str, list] = {}
+    for r in records:
+        groups.setdefault(r.source, []).append(r)
+    for i, (source, group) in enumerate(groups.items()):
+        if i:
+            console.print()
+        console.print(_heading(source, group), markup=False, highlight=False)
+        console.print(_group_table(group))
+    return console.export_text()
+
+
+def _heading(source: str, group: list) -> str:
+    kinds = dict.fromkeys(r.kind.replace("_", " ") for r in group)
+    versions = dict.fromkeys(r.trt_version for r in group if r.trt_version)
+    gpus = dict.fromkeys(r.device.name for r in group if r.device.name)
+    parts = [", ".join(kinds)]
+    parts.append("TensorRT " + ", ".join(versions) if versions else "TensorRT version unknown")
+    if gpus:
+        parts.append(", ".join(gpus))
+    runs = f"{len(group)} runs; " if len(group) > 1 else ""
+    return f"{Path(source).name}  ({runs}{'; '.join(parts)})"
+
+
+def _group_table(group: list) -> Any:
     from rich.table import Table
 
-    table = Table(show_lines=False, header_style="bold")
-    for col in ("file", "kind", "status", "TRT", "GPU", "precision", "qps", "GPU ms (median)",
-                "latency p99", "note"):
-        table.add_column(col, overflow="fold")
-    for r in records:
-        prec = r.options.get("precision") if r.options else None
-        p99 = None
-        if r.latency_ms is not None:
-            p99 = r.latency_ms.percentiles.get("p99")
+    from trtsweep.analysis.axes import axes_from_record
+    from trtsweep.units import column
+
+    table = Table(header_style="bold", pad_edge=False, box=None)
+    table.add_column("#", justify="right", no_wrap=True)
+    for name in ("status", "precision"):
+        table.add_column(name, overflow="fold")
+    table.add_column("batch", justify="right", no_wrap=True)
+    table.add_column("shape", overflow="fold")
+    for name in ("qps", "GPU ms", "p99 ms"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("note", overflow="fold", ratio=1)
+    qps = column([r.throughput_qps for r in group], "qps")
+    gpu = column([r.gpu_compute_ms.median if r.gpu_compute_ms else None for r in group], "ms")
+    p99 = column([r.latency_ms.percentiles.get("p99") if r.latency_ms else None for r in group], "ms")
+    for i, r in enumerate(group):
+        axes = axes_from_record(r)
         note = r.failure or ""
         if r.status == "unrecognized" or (r.failure_text and r.status != "passed"):
             note = f"{note}: {r.failure_text}" if note else (r.failure_text or "")
         elif r.layers:
             note = f"{len(r.layers)} layers"
         table.add_row(
-            Path(r.source).name, r.kind, r.status, r.trt_version or "-", r.device.name or "-",
-            "+".join(prec) if isinstance(prec, list) else (str(prec) if prec else "-"),
-            _fmt(r.throughput_qps, 6), _fmt(r.gpu_compute_ms.median if r.gpu_compute_ms else None),
-            _fmt(p99), note[:120],
+            str(i + 1), r.status, axes.get("precision") or "-",
+            str(axes["batch"]) if axes.get("batch") is not None else "-", _shape_text(r.options),
+            qps[i], gpu[i], p99[i], note[:160],
         )
-    Console(width=None if sys.stdout.isatty() else 200).print(table)
+    return table
+
+
+def _print_table(records: list) -> None:
+    import shutil
+
+    # A terminal gets its own width; a pipe or file gets a width no row needs to fold in.
+    width = shutil.get_terminal_size((160, 24)).columns if sys.stdout.isatty() else 160
+    click.echo(render_table(records, width), nl=False)

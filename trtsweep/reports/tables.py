@@ -16,6 +16,7 @@ from typing import Any
 from trtsweep.analysis.axes import axis_order, show
 from trtsweep.analysis.model import ResultModel, VariantView, cause_in
 from trtsweep.store import ResultSet, VariantResult
+from trtsweep.units import number
 
 TAIL_LINES = 12
 
@@ -262,7 +263,8 @@ def command_rows(runs: Sequence[ResultSet], labels: Sequence[str]) -> list[dict[
 
 
 def fmt(value: Any, digits: int = 3) -> str:
-    """Human formatting for table cells: 3 significant digits, thousands grouped, '—' for missing."""
+    """Human formatting for table cells: 3 significant digits (``units.number``, never an exponent),
+    thousands grouped, '—' for missing."""
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -272,7 +274,7 @@ def fmt(value: Any, digits: int = 3) -> str:
             return "0"
         if abs(value) >= 1000:
             return f"{value:,.0f}"
-        return f"{value:.{digits}g}"
+        return number(value, digits=digits, missing="—")
     if isinstance(value, int):
         return f"{value:,}" if abs(value) >= 10000 else str(value)
     if isinstance(value, list | tuple):
