@@ -110,7 +110,7 @@ def render_table(records: list, width: int) -> str:
             console.print()
         console.print(_heading(source, group), markup=False, highlight=False)
         console.print(_group_table(group))
-    return console.export_text()
+    return "".join(line.rstrip() + "\n" for line in console.export_text().splitlines())
 
 
 def _heading(source: str, group: list) -> str:
@@ -122,7 +122,7 @@ def _heading(source: str, group: list) -> str:
     if gpus:
         parts.append(", ".join(gpus))
     runs = f"{len(group)} runs; " if len(group) > 1 else ""
-    return f"{Path(source).name}  ({runs}{'; '.join(parts)})"
+    return f"{source}  ({runs}{'; '.join(parts)})"
 
 
 def _group_table(group: list) -> Any:
