@@ -28,8 +28,9 @@ def diagnose_cmd(run_dir: Path, baseline: str | None, baseline_ms: str | None, b
     axis to add.
 
     \b
-    Example:
-      trtsweep diagnose runs/sweep.example --baseline-ms 1=40,8=160 --baseline-label PyTorch
+    Examples:
+      trtsweep diagnose runs/h100
+      trtsweep diagnose runs/h100 --baseline-ms 1=0.5 --baseline-label PyTorch --format json
     """
     from trtsweep import diagnose
 

@@ -26,6 +26,11 @@ def import_cmd(folder: Path, run_dir: Path) -> None:
     and results.parquet in the run-folder layout, ready for 'trtsweep report' and 'trtsweep diagnose'.
 
     \b
+    Examples:
+      trtsweep import logs/h100 -o runs/h100
+      trtsweep import logs/ada -o runs/ada
+
+    \b
     Exit status: 0 all imported; 1 some files unrecognized or some runs failed; 2 bad paths.
     """
     from trtsweep.orchestrate.importer import import_folder

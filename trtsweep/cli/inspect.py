@@ -20,7 +20,13 @@ def inspect_cmd(model: Path, layer_info: Path | None, fmt: str) -> None:
     """Facts about an ONNX model that matter to TensorRT (no TensorRT needed).
 
     Inputs and outputs with their dynamic dimensions, the op histogram, and ops that commonly block
-    fusion or need plugins. With --layer-info, the engine's layers mapped back to ONNX nodes.
+    fusion or need plugins. With --layer-info (an --exportLayerInfo file of an engine built from
+    MODEL), the engine's layers mapped back to ONNX nodes and the fusion ratio.
+
+    \b
+    Examples:
+      trtsweep inspect examples/models/tracker.onnx
+      trtsweep inspect examples/models/tracker.onnx --format json
     """
     from trtsweep.inspect import onnx as inspect_model
 

@@ -37,8 +37,9 @@ def load_and_expand(sweep: Path, only: tuple[str, ...], with_all: bool = False,
 def trtexec_for(spec, trtexec_path: Path | None, trt_version: str | None, need_binary: bool):
     """(path, version tuple) of the trtexec to plan for; a pinned version stands in when none is found."""
     from trtsweep.trtexec.discover import TrtexecNotFound, TrtexecProbeError, find_trtexec, probe
-    from trtsweep.versions import parse_version
 
+    if trt_version and not need_binary:
+        return _planned_version(spec, trtexec_path, trt_version)
     pinned = trt_version or spec.trtexec.version
     try:
         path = find_trtexec(trtexec_path or spec.trtexec.path)
@@ -46,10 +47,7 @@ def trtexec_for(spec, trtexec_path: Path | None, trt_version: str | None, need_b
         if need_binary or not pinned:
             hint = "" if need_binary else "; or give --trt-version X.Y to plan for a version without one"
             raise UserError(f"no trtexec found: {exc}{hint}") from None
-        # A found trtexec reports major.minor.patch; padding the pinned prefix the same way gives the
-        # plan the engine ids and paths ("-v10.8.0") that `run` on that version will use.
-        version = parse_version(pinned)
-        return "trtexec", version + (0,) * (3 - len(version))
+        return "trtexec", _padded(pinned)
     try:
         info = probe(path, pinned_version=pinned)
     except (TrtexecProbeError, ValueError) as exc:
@@ -57,6 +55,38 @@ def trtexec_for(spec, trtexec_path: Path | None, trt_version: str | None, need_b
     if info.version is None:
         raise UserError(f"{path} prints no TensorRT version (7.x): set trtexec.version in the spec")
     return str(path), info.version
+
+
+def _padded(text: str):
+    from trtsweep.versions import parse_version
+
+    try:
+        version = parse_version(text)
+    except ValueError:
+        raise UserError(f"--trt-version must look like 10.8 or 10.8.0, got {text!r}") from None
+    # A found trtexec reports major.minor.patch; padding the given prefix the same way gives the plan the
+    # engine ids and paths ("-v10.8.0") that `run` on that version will use.
+    return version + (0,) * (3 - len(version))
+
+
+def _planned_version(spec, trtexec_path: Path | None, trt_version: str):
+    """Planning for an explicit --trt-version: it wins over whatever trtexec is installed (saying so)."""
+    from trtsweep.trtexec.discover import TrtexecNotFound, TrtexecProbeError, find_trtexec, probe
+
+    version = _padded(trt_version)
+    try:
+        path = find_trtexec(trtexec_path or spec.trtexec.path)
+    except TrtexecNotFound:
+        return "trtexec", version
+    try:
+        found = probe(path).version
+    except (TrtexecProbeError, ValueError):
+        found = None
+    if found is not None and found[: len(version)] != version[: len(found)]:
+        shown = ".".join(map(str, found))
+        click.echo(f"note: planning for TensorRT {trt_version} as --trt-version asks; {path} is {shown} "
+                   f"(trtsweep run would use {shown})", err=True)
+    return str(path), version
 
 
 def plan_or_exit(spec, variants, run_dir: Path, trtexec: str, version, lock_variants=None):

@@ -28,6 +28,12 @@ def parse_cmd(files: tuple[Path, ...], fmt: str) -> None:
     run. A file that is none of these becomes an 'unrecognized' record.
 
     \b
+    Examples:
+      trtsweep parse logs/h100/01-onnx-default.log --format table
+      trtsweep parse logs/h100/01-onnx-default.log logs/ada/01-onnx-default.log --format csv
+      trtsweep parse logs/h100/03-fp16-b4-nocopy-graph.log --format json
+
+    \b
     Exit status: 0 every file parsed (runs passed or cut short); 1 some file unrecognized or
     some run failed; 2 a path is missing or is a directory.
     """

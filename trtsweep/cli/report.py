@@ -29,9 +29,9 @@ def report_cmd(run_dirs: tuple[Path, ...], out_dir: Path | None, baseline: str |
 
     \b
     Examples:
-      trtsweep report runs/sweep.example
-      trtsweep report runs/a100 runs/h100 runs/l4 -o report-3gpus --baseline precision=fp32
-      trtsweep report runs/nightly --format md > summary.md
+      trtsweep report runs/h100
+      trtsweep report runs/h100 runs/ada -o report-gpus
+      trtsweep report runs/h100 --format md
     """
     from trtsweep.reports.html import build_report
     from trtsweep.reports.markdown import markdown_summary

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shlex
 import signal
 import sys
 from collections.abc import Iterator
@@ -39,9 +41,11 @@ from trtsweep.cli.options import (
 @trtexec_option
 @only_option
 @click.option("--quiet", "-q", is_flag=True, help="Print only the final summary.")
+@click.option("--json", "as_json", is_flag=True, help="Print the final summary as JSON (the run folder's "
+              "summary.json) instead of text; progress lines go to stderr.")
 def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, fresh: bool, retry_failed: bool,
             max_variants: int | None, dry_run: bool, trtexec_path: Path | None, only: tuple[str, ...],
-            quiet: bool) -> None:
+            quiet: bool, as_json: bool) -> None:
     """Run a sweep: build each distinct engine once, then time every variant.
 
     Nothing finished is lost: each step's record is written as it ends, and running the same command
@@ -63,7 +67,6 @@ def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, fresh: bool, re
       2   bad spec, options, GPUs, trtexec or run folder: nothing was started
       130 stopped by Ctrl-C (143 SIGTERM, 129 SIGHUP): run the same command again to resume
     """
-    import shlex
 
     from trtsweep.orchestrate.backends.local import LocalExecutor
     from trtsweep.orchestrate.host import capture_env
@@ -117,7 +120,7 @@ def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, fresh: bool, re
                                "steps already done")
             prepare_folder(plan, spec.text, env)
             progress = Progress(len(pending_steps(plan, retry_failed)), baseline=plan.lock.get("baseline"),
-                                quiet=quiet)
+                                quiet=quiet, stream=sys.stderr if as_json else None)
             try:
                 summary = run_session(plan, LocalExecutor(slots), on_done=progress.finished,
                                       on_start=progress.started, retry_failed=retry_failed)
@@ -131,16 +134,40 @@ def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, fresh: bool, re
         outcome = folder_outcome(plan)
     except (OSError, ValueError) as exc:
         raise UserError(f"{run_dir}: the run folder cannot be read back ({exc})") from None
-    _print_run_summary(summary, plan, outcome)
+    code = 128 + int(stopped_by[0] if stopped_by else signal.SIGINT) if summary.interrupted else (
+        1 if set(outcome) - {"passed"} or summary.results_error else 0)
+    doc = _write_summary_json(summary, plan, outcome, code)
+    if as_json:
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        _print_run_summary(summary, plan, outcome)
     if summary.results_error:
         click.echo(f"warning: {summary.results_error}; the records are kept, 'trtsweep report' reads them",
                    err=True)
     if summary.interrupted:
-        sig = stopped_by[0] if stopped_by else signal.SIGINT
-        click.echo("stopped: finished steps are kept; run the same command again to resume")
-        sys.exit(128 + int(sig))
-    if set(outcome) - {"passed"} or summary.results_error:
-        sys.exit(1)
+        click.echo("stopped: finished steps are kept; run the same command again to resume: "
+                   + _resume_command(), err=as_json)
+    sys.exit(code)
+
+
+def _resume_command() -> str:
+    """This invocation without --fresh (rerun with it, a resume would delete what was just measured)."""
+    return shlex.join(["trtsweep", *(a for a in sys.argv[1:] if a != "--fresh")])
+
+
+def _write_summary_json(summary, plan, outcome, code: int) -> dict:
+    from trtsweep import store
+    from trtsweep.analysis.model import build_model
+    from trtsweep.reports.run_summary import run_summary
+
+    model = build_model(store.load_result_set(plan.run_dir))
+    doc = run_summary(model, plan.run_dir, summary.by_status, summary.skipped_done, outcome,
+                      summary.failures_by_class, summary.interrupted, code, summary.results_error)
+    try:
+        store.atomic_write_json(plan.run_dir / "summary.json", doc)
+    except OSError as exc:
+        click.echo(f"warning: cannot write {plan.run_dir / 'summary.json'} ({exc.strerror or exc})", err=True)
+    return doc
 
 
 @contextmanager
