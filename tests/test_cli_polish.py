@@ -61,3 +61,23 @@ def test_plan_trt_version_wins_over_the_installed_trtexec(tmp_path: Path) -> Non
     assert "planning for TensorRT 11.0 as --trt-version asks" in res.stderr and "is 10.8.0" in res.stderr
     bad = trtsweep(["plan", str(sweep), "--trt-version", "eleven"], env)
     assert bad.returncode == 2 and "--trt-version must look like" in bad.stderr
+
+
+@pytest.mark.corpus
+def test_diagnosis_of_imported_logs_gives_advice_that_applies_to_imported_logs(tmp_path: Path) -> None:
+    import shutil
+
+    from corpus_location import CORPUS
+
+    from trtsweep import diagnose, store
+    from trtsweep.orchestrate.importer import import_folder
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for name in ("hackcn__trt10.16.1_result-01.log", "hackcn__trt10.16.1_result-03.log"):
+        shutil.copy(CORPUS / name, logs / name)
+    import_folder(logs, tmp_path / "run")
+    findings = diagnose.diagnose(store.load_result_set(tmp_path / "run"), None, None)
+    check = next(f for f in findings if f.code == "input_check")
+    assert "trtsweep run" not in check.next_step and "axes read from the logs" in check.next_step
+    assert all("no sweep axes" not in e.text for e in check.evidence)

@@ -28,7 +28,19 @@ def main() -> None:
     """Sweep, parse, report and diagnose TensorRT trtexec runs.
 
     \b
-    Read logs you already have (no GPU needed):
-      trtsweep parse run.log --format table
-      trtsweep import old_logs/ -o runs/imported
+    Read logs you already have (no GPU, no TensorRT needed):
+      trtsweep parse logs/h100/01-onnx-default.log --format table
+      trtsweep import logs/h100 -o runs/h100
+      trtsweep report runs/h100 runs/ada -o report-gpus
+      trtsweep diagnose runs/h100
+    \b
+    Plan and run a sweep (run needs trtexec and a GPU):
+      trtsweep plan sweep.example.yaml --trt-version 10.8
+      trtsweep run sweep.example.yaml
+    \b
+    Look at a model:
+      trtsweep inspect examples/models/tracker.onnx
+    \b
+    Shell completion (bash; zsh and fish likewise with zsh_source / fish_source):
+      eval "$(_TRTSWEEP_COMPLETE=bash_source trtsweep)"
     """

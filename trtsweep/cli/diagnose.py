@@ -10,7 +10,7 @@ from trtsweep.cli.app import main
 from trtsweep.cli.options import baseline_or_exit, load_run, with_baseline
 
 
-@main.command("diagnose")
+@main.command("diagnose", short_help="Explain why the speedup is below expectations, and what to try next.")
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @with_baseline
 @click.option("--expect-speedup", type=float, default=None, metavar="X",

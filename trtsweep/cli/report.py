@@ -10,7 +10,7 @@ from trtsweep.cli.app import main
 from trtsweep.cli.options import baseline_or_exit, load_run, with_baseline
 
 
-@main.command("report")
+@main.command("report", short_help="Write a self-contained HTML report (PNG charts, tables, findings).")
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Folder for index.html, the PNG charts and summary.md [default: RUN_DIR/report].")

@@ -109,8 +109,9 @@ def _input_findings(ctx: Context) -> list[Finding]:
     if derived:
         names = sorted({n for _, n in derived})
         evidence.append(Evidence(
-            f"{len({vid for vid, _ in derived})} variant(s) have no sweep axes for {', '.join(names)}: read "
-            "from the trtexec options in their records", None, {"scope": "axes", "axes": names}))
+            f"{len({vid for vid, _ in derived})} variant(s): {', '.join(names)} read from the trtexec "
+            "options their logs print (the run folder does not record these axes)", None,
+            {"scope": "axes", "axes": names}))
     if ctx.excluded or ctx.layers_dropped:
         title = (f"{len(ctx.excluded)} variant(s) and {len(ctx.layers_dropped)} layer profile(s) left out of "
                  "the diagnosis")
@@ -121,9 +122,25 @@ def _input_findings(ctx: Context) -> list[Finding]:
         "Before any verdict the inputs are checked: a variant without a complete record, or whose layer "
         "times do not add up to its profile, is not used for the rules it would mislead; axes a run folder "
         "does not record are read from the trtexec options printed in the log.",
-        "Re-run the listed variants (trtsweep run resumes incomplete steps) or re-export their profiles; "
-        "for imported logs, check the derived axes.",
+        _input_advice(ctx),
         None, evidence)]
+
+
+def _input_advice(ctx: Context) -> str:
+    """What to do about left-out inputs: a measured run can be resumed, imported logs cannot."""
+    meta = ctx.model.result_set.meta
+    imported = meta is not None and meta.origin == "import"
+    steps = []
+    if ctx.excluded or ctx.layers_dropped:
+        steps.append("Re-record the listed logs (complete runs, or --exportProfile with "
+                     "--separateProfileRun) and import them again" if imported else
+                     "Re-run the listed variants (running the same 'trtsweep run' again resumes incomplete "
+                     "steps; --retry-failed also re-runs failed ones)")
+    if any(v.derived for v in ctx.views):
+        steps.append("check the axes read from the logs (an engine loaded with --loadEngine does not say "
+                     "how it was built)")
+    text = "; ".join(steps) + "."
+    return text[0].upper() + text[1:]
 
 
 def _onnx_node_counts(rs: ResultSet) -> dict[str, int]:
