@@ -144,6 +144,7 @@ class Comparison:
     thresholds: dict[str, float]  # per metric
     threshold_basis: dict[str, str]  # how each threshold was chosen, in words
     matched_on: list[str]  # axis names the match used
+    use_model: bool  # whether the model name was part of the match (runs holding several models)
     changes: list[Change]
     only_a: list[tuple[str, str]]  # (variant id, its axes as text)
     only_b: list[tuple[str, str]]
@@ -181,10 +182,6 @@ class MultiComparison:
 # ---------------------------------------------------------------- matching
 
 
-def _key_axes(view: VariantView, names: Sequence[str]) -> tuple[tuple[str, str], ...]:
-    return tuple((n, ax.show(view.axes.get(n))) for n in names)
-
-
 def _match_names(a: ResultModel, b: ResultModel, only: Sequence[str] | None) -> list[str]:
     """Axis names to match on: those given, else every axis some variant of each run has a value for."""
 
@@ -196,22 +193,31 @@ def _match_names(a: ResultModel, b: ResultModel, only: Sequence[str] | None) -> 
     return ax.axis_order(names(a) & names(b))
 
 
-def _keyed(model: ResultModel, names: Sequence[str], use_model: bool) -> dict[str, VariantView]:
-    """Views by match key; views whose key collides are told apart by their id (same file stem)."""
-    groups: dict[str, list[VariantView]] = {}
-    for view in model.views:
-        parts = ([f"model={view.model}"] if use_model and view.model else []) + [
-            f"{n}={x}" for n, x in _key_axes(view, names) if x != "None"
-        ]
-        groups.setdefault(", ".join(parts) or "(no axes)", []).append(view)
-    out: dict[str, VariantView] = {}
-    for key, views in groups.items():
-        if len(views) == 1:
-            out[key] = views[0]
-        else:
-            for view in views:
-                out[f"{key} [{view.variant_id}]"] = view
+def match_key(model_name: str | None, axes: dict[str, Any], names: Sequence[str], use_model: bool) -> str:
+    """The text a variant is matched by: its model (when runs hold several) and the named axis values."""
+    parts = [f"model={model_name}"] if use_model and model_name else []
+    parts += [f"{n}={ax.show(axes.get(n))}" for n in names if axes.get(n) is not None]
+    return ", ".join(parts) or "(no axes)"
+
+
+def keyed(items: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """(variant id, match key) pairs to {key: variant id}; ids whose key collides are told apart by the id
+    (imported logs: the same file stem on both sides)."""
+    groups: dict[str, list[str]] = {}
+    for vid, key in items:
+        groups.setdefault(key, []).append(vid)
+    out: dict[str, str] = {}
+    for key, vids in groups.items():
+        for vid in vids:
+            out[key if len(vids) == 1 else f"{key} [{vid}]"] = vid
     return out
+
+
+def _keyed(model: ResultModel, names: Sequence[str], use_model: bool) -> dict[str, VariantView]:
+    """Views by match key."""
+    by_id = {v.variant_id: v for v in model.views}
+    items = [(v.variant_id, match_key(v.model, v.axes, names, use_model)) for v in model.views]
+    return {key: by_id[vid] for key, vid in keyed(items).items()}
 
 
 def _side(view: VariantView, metric: Metric) -> Side:
@@ -383,6 +389,7 @@ def compare_models(
         thresholds,
         bases,
         names,
+        use_model,
         changes,
         [(ka[k].variant_id, k) for k in ka if k not in kb],
         [(kb[k].variant_id, k) for k in kb if k not in ka],

@@ -112,7 +112,7 @@ def factors_text(env: list[EnvFactor]) -> str:
         return "same GPU model and TensorRT version"
     return (
         " and ".join(differ)
-        + " differ: a "
+        + (" differ: a " if len(differ) > 1 else " differs: a ")
         + (
             "hardware"
             if "GPU" in differ and "TensorRT" not in differ

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
-from trtsweep.analysis.compare import MultiComparison
+from trtsweep.analysis.compare import MultiComparison, keyed, match_key
+from trtsweep.analysis.layers import variant_layers
+from trtsweep.analysis.model import ResultModel
 from trtsweep.records import LayerRecord
 
 TOP = 10
@@ -203,20 +206,36 @@ def variant_diff(
     )
 
 
+def run_layers(model: ResultModel) -> dict[str, tuple[dict[str, Any], str | None, list[LayerRecord]]]:
+    """Every variant of a run with layers, measured or not (a profiling-only log has layers and no
+    summary): {variant id: (axes, model name, layers)}."""
+    out = {}
+    for v in model.result_set.variants:
+        run = next((r.layers for r in v.records if r.layers), None)
+        layers = variant_layers(run, v.build.layers if v.build is not None else None)
+        if layers:
+            axes = model.all_axes[v.variant_id].values if v.variant_id in model.all_axes else v.axes
+            out[v.variant_id] = (axes, v.model, layers)
+    return out
+
+
 def layer_diffs(multi: MultiComparison) -> list[LayerDiff]:
-    """A diff for every matched variant with layers on both sides, in every pair (reference vs run i)."""
+    """A diff for every variant with layers on both sides, matched as the comparison matched variants
+    (reference vs run i)."""
     out: list[LayerDiff] = []
     if not multi.models:
         return out
-    ref = multi.models[0]
+    ref = run_layers(multi.models[0])
     for i, (pair, model) in enumerate(zip(multi.pairs, multi.models[1:], strict=True), start=1):
-        done: set[str] = set()
-        for change in pair.changes:
-            if change.key in done:
-                continue
-            done.add(change.key)
-            va, vb = ref.view(change.a.variant_id), model.view(change.b.variant_id)
-            if va is None or vb is None or not va.layers or not vb.layers:
-                continue
-            out.append(variant_diff(i, change.key, va.variant_id, vb.variant_id, va.layers, vb.layers))
+        other = run_layers(model)
+        ka = keyed(
+            [(vid, match_key(m, a, pair.matched_on, pair.use_model)) for vid, (a, m, _) in ref.items()]
+        )
+        kb = keyed(
+            [(vid, match_key(m, a, pair.matched_on, pair.use_model)) for vid, (a, m, _) in other.items()]
+        )
+        for key, vid_a in ka.items():
+            vid_b = kb.get(key)
+            if vid_b is not None:
+                out.append(variant_diff(i, key, vid_a, vid_b, ref[vid_a][2], other[vid_b][2]))
     return out

@@ -34,9 +34,10 @@ def wrap(text: str) -> list[str]:
 
 def common_axes(changes: Sequence[Change]) -> dict[str, str]:
     """Axis values every change shares: said once above the table instead of on every row."""
-    if len({c.key for c in changes}) < 2:
-        return {}  # one variant: its row names it in full
     first = [p for p in changes[0].key.split(", ")]
+    if len({c.key for c in changes}) < 2:
+        # One variant: its row keeps the first axis, the rest is said once above the table.
+        return {p.split("=", 1)[0]: p.split("=", 1)[1] for p in first[1:] if "=" in p}
     return {
         p.split("=", 1)[0]: p.split("=", 1)[1]
         for p in first
@@ -120,7 +121,7 @@ def pair_lines(cmp: Comparison) -> list[str]:
             lines.append(cut(f"{title}: {key} ({vid})", WIDTH))
     for note in cmp.notes:
         lines += wrap(f"Note: {note}")
-    lines += ["", summary_line(cmp)]
+    lines += ["", *wrap(summary_line(cmp))]
     return lines
 
 
@@ -129,7 +130,7 @@ def summary_line(cmp: Comparison) -> str:
     if cmp.regressions:
         tail = f"REGRESSION: {len(cmp.regressions)} slower"
     elif cmp.inconclusive:
-        tail = "no regression found; some changes are inconclusive (see above)"
+        tail = f"no regression found; {len(cmp.inconclusive)} inconclusive"
     else:
         tail = "no regression"
     return f"Summary: {counts} -> {tail}"
@@ -151,7 +152,7 @@ def matrix_lines(multi: MultiComparison) -> list[str]:
     ref = multi.pairs[0]
     lines = [f"Reference (1.00x): {multi.labels[0]}"]
     for i, (label, pair) in enumerate(zip(multi.labels[1:], multi.pairs, strict=True), start=1):
-        lines.append(cut(f"Run {i}: {label} -- {factors_text(pair.env)}", WIDTH))
+        lines += wrap(f"Run {i}: {label} -- {factors_text(pair.env)}")
         lines += [f"  {x}" for x in cautions(pair.env)]
     for name in ref.metrics:
         metric = METRICS[name]
@@ -180,7 +181,9 @@ def matrix_lines(multi: MultiComparison) -> list[str]:
         for c in pair.changes:
             if c.verdict == "inconclusive" and not c.single_run:
                 lines += wrap(f"  run {i}, {c.key}: {c.why}")
-    lines += [""] + [f"Run {i}: {summary_line(p)}" for i, p in enumerate(multi.pairs, start=1)]
+    lines.append("")
+    for i, p in enumerate(multi.pairs, start=1):
+        lines += wrap(f"Run {i}: {summary_line(p)}")
     return lines
 
 
