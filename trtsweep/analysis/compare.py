@@ -350,6 +350,13 @@ def compare_models(
             f"{a.root} and {b.root}: no variant in common (matched on "
             f"{', '.join(names) or 'no axis'}); give --match AXIS,... to match on fewer axes"
         )
+    for k in common:
+        va, vb = ka[k].axes, kb[k].axes
+        other = [n for n in ax.axis_order(set(va) | set(vb)) if n not in names and n != "model"]
+        differ = [f"{n} {ax.show(va.get(n))} vs {ax.show(vb.get(n))}" for n in other
+                  if va.get(n) != vb.get(n)]
+        if differ:
+            notes.append(f"{k}: matched although " + ", ".join(differ))
     changes: list[Change] = []
     missing_metric: list[str] = []
     thresholds: dict[str, float] = {}

@@ -89,7 +89,7 @@ def pair_lines(cmp: Comparison) -> list[str]:
         if shared:
             lines += wrap("All rows: " + ", ".join(f"{k}={v}" for k, v in shared.items()))
         lines.append(
-            COLS.format(key="variant", a="A", b="B", chg="B/A", ivl="95 % interval", n="n A/B", v="verdict")
+            COLS.format(key="variant", a="A", b="B", chg="B/A", ivl="interval", n="n A/B", v="verdict")
         )
         low_conf = sorted(
             {
@@ -181,6 +181,9 @@ def matrix_lines(multi: MultiComparison) -> list[str]:
         for c in pair.changes:
             if c.verdict == "inconclusive" and not c.single_run:
                 lines += wrap(f"  run {i}, {c.key}: {c.why}")
+    for i, pair in enumerate(multi.pairs, start=1):
+        for note in pair.notes:
+            lines += wrap(f"Note (run {i}): {note}")
     lines.append("")
     for i, p in enumerate(multi.pairs, start=1):
         lines += wrap(f"Run {i}: {summary_line(p)}")
