@@ -8,11 +8,13 @@ float32 percentile index.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import json
 import math
 import random
 import struct
+import sys
 from dataclasses import dataclass
 
 PERF_DEFAULTS: dict = {
@@ -40,6 +42,9 @@ PERF_DEFAULTS: dict = {
     "output_bytes_per_sample": 4000,
     "noise_cv": 0.004,
     "seed": 0,
+    "process_seed": False,
+    "process_offset_cv": 0.0,
+    "slowdown": [],
     "latency_scale": 1.0,
     "max_samples": 2000,
     "build_s": 6.0,
@@ -123,11 +128,34 @@ def compute_ms(perf: dict, precision: str, batch: int, dynamic: bool) -> float:
     return ms * (perf["dynamic_penalty"] if dynamic else 1.0) * perf["latency_scale"]
 
 
+def process_rng(perf: dict, argv: list[str] | None = None) -> random.Random:
+    """The noise generator of this process: ``seed`` alone (every process draws the same noise), or with
+    ``process_seed`` the seed mixed with the command line, so each trtexec process (each repeat: its
+    export paths differ) draws its own, reproducibly."""
+    if not perf.get("process_seed"):
+        return random.Random(perf["seed"])
+    text = json.dumps([perf["seed"], list(sys.argv[1:] if argv is None else argv)])
+    return random.Random(int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big"))
+
+
+def slowdown_factor(perf: dict, s: Setup) -> float:
+    """The product of the ``slowdown`` entries whose ``when`` matches this setup (a planted change)."""
+    factor = 1.0
+    for entry in perf.get("slowdown") or []:
+        when = entry.get("when") or {}
+        if all(getattr(s, k, None) == v for k, v in when.items()):
+            factor *= float(entry.get("factor", 1.0))
+    return factor
+
+
 def simulate(perf: dict, s: Setup) -> tuple[list[Sample], int]:
     """Timed samples (sorted by H2D start, as trtexec sorts its trace) and the warm-up query count."""
     scale = perf["latency_scale"]
     eps = 1e-4  # keeps times positive when latency_scale is 0
-    base = compute_ms(perf, s.precision, s.batch, s.dynamic) + eps
+    rng = process_rng(perf)
+    # One process's GPU state (clocks, placement) shifts all its samples alike: drawn once per process.
+    offset = math.exp(rng.gauss(0.0, perf["process_offset_cv"])) if perf.get("process_offset_cv") else 1.0
+    base = (compute_ms(perf, s.precision, s.batch, s.dynamic) * offset * slowdown_factor(perf, s)) + eps
     # Streams only add throughput while one inference leaves the GPU partly idle.
     speedup = min(s.streams, max(1.0, perf["saturation_batch"] / max(s.batch, 1)))
     compute = base * s.streams / speedup * (1 + perf["stream_contention"] * (s.streams - 1))
@@ -139,7 +167,6 @@ def simulate(perf: dict, s: Setup) -> tuple[list[Sample], int]:
     host_enq = enq * (1 if s.threads else s.streams)  # one host thread enqueues every stream in turn
     period = max(h2d + compute + d2h, host_enq) + gap
     warm = s.streams * int(s.warmup_ms / period) if period > 0 else 0
-    rng = random.Random(perf["seed"])
     heap: list[tuple[float, int]] = [(s.warmup_ms + k * period / s.streams, k) for k in range(s.streams)]
     out: list[Sample] = []
     first = None
