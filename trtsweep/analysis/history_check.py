@@ -70,10 +70,11 @@ def check_entry(entry: RunEntry, stored: Sequence[Point], target: int | None, va
     if not any(p.run_id == entry.run_id for p in points):
         points += entry_points(entry, metric, tgt, ids)
     series = build_series(points, expected_runs)
+    measured = {p.variant for p in points if p.run_id == entry.run_id}
     checks = []
     for v in entry.variants:
         s = series.get((tgt, ids[v.key]))
-        if s is None or not any(p.run_id == entry.run_id for p in points if p.variant == ids[v.key]):
+        if s is None or ids[v.key] not in measured:
             checks.append(VariantCheck(v, None))
             continue
         s = until(s, entry.night)

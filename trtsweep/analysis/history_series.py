@@ -91,14 +91,14 @@ def build_series(points: Iterable[Point], expected_runs: Iterable[str] = ()) -> 
 
 def analyse(series: Series, higher_is_better: bool = False, threshold: float = cp.THRESHOLD,
             window: int = cp.WINDOW, gate: cp.Gate | None = None, full: bool = True) -> SeriesAnalysis:
-    """Change points of every segment (``full``) or of the current one only, and the latest verdict.
+    """The latest night's verdict, and (``full``) the change points and levels of every segment.
 
-    The verdict reads at most the last :data:`LOOKBACK` nights of the current segment."""
+    The verdict reads at most the last :data:`LOOKBACK` nights of the current segment; without ``full``
+    (the nightly check) nothing else is computed."""
     changes: list[cp.ChangePoint] = []
     outliers: list[int] = []
     levels: list[tuple[int, int, float]] = []
-    segments = range(len(series.starts)) if full else [len(series.starts) - 1]
-    for i in segments:
+    for i in range(len(series.starts)) if full else ():
         lo, hi = series.segment(i)
         values = [n.value for n in series.nights[lo:hi]]
         found = cp.detect(values, threshold) if len(values) >= 2 * cp.MIN_SIZE else cp.Detection()
