@@ -6,22 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import matplotlib
+from matplotlib.figure import Figure  # Figure alone, never pyplot: no GUI backend, no global state
 
 from trtsweep.reports.plots.base import GREY, STYLE, _text
-
-if TYPE_CHECKING:
-    from trtsweep.reports.dashboard import SeriesView
-
-from matplotlib.figure import Figure  # noqa: E402 - plots.base selected the Agg backend first
 
 NIGHT = "#0072B2"
 LEVEL = "#333333"
 WORSE = "#D55E00"
 BETTER = "#009E73"
 BREAK = "#7f7f7f"
+# A series to draw is a reports.dashboard.SeriesView (typed as Any here: that module imports this one).
+SeriesView = Any
 UNITS = {"samples_per_s": "samples/s", "batches_per_s": "batches/s", "qps": "queries/s",
          "gpu_compute_cv_pct": "%"}
 
