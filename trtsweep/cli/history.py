@@ -300,7 +300,7 @@ def publish_cmd(out_dir: Path, metric: str, title: str, db: Path) -> None:
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @db_option
 def merge_cmd(sources: tuple[Path, ...], db: Path) -> None:
-    """Fold other history databases (e.g. one per GPU host) into --db; runs already there are skipped.
+    """Fold other history databases (one per GPU host, say) into --db; runs already there are skipped.
 
     \b
     Examples:
