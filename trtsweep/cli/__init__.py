@@ -3,6 +3,7 @@
 Importing this package registers every command on :data:`main` (the console script's entry point).
 """
 
+import trtsweep.cli.history  # noqa: F401 (registers)
 from trtsweep.cli import compare, diagnose, imports, inspect, parse, plan, report, run  # noqa: F401 (registers)
 from trtsweep.cli.app import UserError, main
 
