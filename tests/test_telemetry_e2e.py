@@ -87,3 +87,17 @@ def test_without_nvml_the_sweep_runs_and_says_not_available(tmp_path: Path) -> N
     with open(tmp_path / "out" / "results.csv") as fh:
         row = next(csv.DictReader(fh))
     assert row["telemetry.status"] == "not available"
+
+
+def test_gpu_verify_script_cpu_path(tmp_path: Path) -> None:
+    """benchmarks/gpu_verify_telemetry.sh --fake: the script the lead runs on an H200, on the fake NVML."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CUDA_VISIBLE_DEVICES")}
+    env.update(OUT=str(tmp_path / "out"), LOAD_S="1", IDLE_S="0", PYTHON=sys.executable)
+    res = subprocess.run(["bash", str(REPO / "benchmarks" / "gpu_verify_telemetry.sh"), "--fake"],
+                         capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    for check in ("our load process seen as ours", "software power cap", "the second process reported"):
+        assert f"PASS {check}" in res.stdout
+    kept = json.loads((tmp_path / "out" / "telemetry.json").read_text())
+    assert kept["summary"]["available"]
+    assert json.loads((tmp_path / "out" / "doctor.json").read_text())["findings"]
