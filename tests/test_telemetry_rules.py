@@ -117,3 +117,20 @@ def test_json_findings_validate_codes() -> None:
     schema = json.loads(dg.schema_path().read_text())
     enum = schema["$defs"]["finding"]["properties"]["code"]["enum"]
     assert {"clock_throttled", "gpu_shared"} <= set(enum) == set(dg.RULE_CODES)
+
+
+def test_report_shows_clocks_chart_and_first_screen_warning(tmp_path: Path) -> None:
+    from trtsweep.reports.html import build_report
+
+    capped = summary_of("h200_powercap.json")
+    rs = make_rs(tmp_path / "run", [("s", AXES, [record(1.0, summary_of("h200_steady.json"))]),
+                                    ("c", {**AXES, "batch": 2}, [record(1.6, capped)])])
+    res = build_report([rs.root], tmp_path / "report")
+    assert (tmp_path / "report" / "clocks_power.png").is_file()
+    html = res.index_html.read_text()
+    assert 'id="gpu-warning"' in html and "GPU clock throttled in 1 of 2 variant(s)" in html
+    assert html.index('id="gpu-warning"') < html.index('id="summary"')  # on the first screen
+    plain = make_rs(tmp_path / "plain", [("s", AXES, [record(1.0, None)])])
+    res = build_report([plain.root], tmp_path / "report2")
+    assert not (tmp_path / "report2" / "clocks_power.png").exists()
+    assert 'id="gpu-warning"' not in res.index_html.read_text()
