@@ -214,6 +214,9 @@ class RunRecord:
     notes: list[NoteRecord] = field(default_factory=list)
     layers: list[LayerRecord] | None = None
     polygraphy: dict[str, Any] | None = None
+    # GPU telemetry of the step that produced the record (``analysis.telemetry`` summary), None when the
+    # record was not made by a trtsweep step (parsed or imported logs).
+    telemetry: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready contract form: every key present, statistics flattened."""
@@ -242,6 +245,7 @@ class RunRecord:
         out["notes"] = [dataclasses.asdict(n) for n in self.notes]
         out["layers"] = None if self.layers is None else [dataclasses.asdict(x) for x in self.layers]
         out["polygraphy"] = _jsonable(self.polygraphy)
+        out["telemetry"] = _jsonable(self.telemetry)
         # A non-finite number would make the JSON invalid for every strict reader: null means "not known".
         return _jsonable(out)
 
@@ -250,7 +254,7 @@ def _check_shape(data: Any) -> None:
     """Raise ValueError naming the first key whose value has the wrong type (a corrupt or edited file)."""
     if not isinstance(data, dict):
         raise ValueError(f"expected an object, found {type(data).__name__}")
-    for key in ("device", "build", "options", "polygraphy", *METRICS):
+    for key in ("device", "build", "options", "polygraphy", "telemetry", *METRICS):
         if data.get(key) is not None and not isinstance(data[key], dict):
             raise ValueError(f"'{key}' must be an object, found {type(data[key]).__name__}")
     for key in ("warnings", "notes", "layers"):
@@ -306,6 +310,7 @@ def record_from_dict(data: dict[str, Any]) -> RunRecord:
         notes=[NoteRecord(code=n.get("code", ""), text=n.get("text", "")) for n in data.get("notes") or []],
         layers=None if data.get("layers") is None else [_build(LayerRecord, x) for x in data["layers"]],
         polygraphy=data.get("polygraphy"),
+        telemetry=data.get("telemetry"),
     )
     for key in METRICS:
         setattr(rec, key, Stats.from_dict(data.get(key)))

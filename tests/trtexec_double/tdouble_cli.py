@@ -17,6 +17,7 @@ from pathlib import Path
 import tdouble_engine as eng
 from tdouble_args import BadInput, Options, mem_pools, percentiles
 from tdouble_fail import inject, matching
+from tdouble_gpuload import maybe_load
 from tdouble_log import (
     Gpu,
     Out,
@@ -210,6 +211,7 @@ def main(argv: list[str]) -> int:
     fail = matching(cfg["fails"], "run", ctx.argv_text, ctx.engine["precision"], ctx.batch)
     if fail and fail["mode"] == "oom":
         return inject(out, fail, "run")
+    maybe_load(o["duration_s"], o["warmup_ms"], o["device"])  # TRTEXEC_DOUBLE_GPU_LOAD=1: a real GPU load
     return eng.infer(ctx, fail)
 
 

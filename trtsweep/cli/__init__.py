@@ -4,7 +4,17 @@ Importing this package registers every command on :data:`main` (the console scri
 """
 
 import trtsweep.cli.history  # noqa: F401 (registers)
-from trtsweep.cli import compare, diagnose, imports, inspect, parse, plan, report, run  # noqa: F401 (registers)
+from trtsweep.cli import (  # noqa: F401 (registers)
+    compare,
+    diagnose,
+    doctor,
+    imports,
+    inspect,
+    parse,
+    plan,
+    report,
+    run,
+)
 from trtsweep.cli.app import UserError, main
 
 __all__ = ["UserError", "main"]

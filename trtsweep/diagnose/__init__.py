@@ -22,6 +22,7 @@ from trtsweep.analysis.baseline import Baseline, baseline_from_cli, parse_baseli
 from trtsweep.analysis.model import ResultModel, build_model
 from trtsweep.diagnose import rules_layers as layers
 from trtsweep.diagnose import rules_runtime as runtime
+from trtsweep.diagnose import rules_telemetry as telemetry
 from trtsweep.diagnose import rules_variants as rules
 from trtsweep.diagnose import score
 from trtsweep.diagnose.context import Context, Evidence, Finding, check_inputs
@@ -58,12 +59,15 @@ RULES: tuple[Rule, ...] = (
     layers.rule_layer_hotspot,
     layers.rule_unfused_layers,
     runtime.rule_unstable_measurement,
+    telemetry.rule_clock_throttled,
+    telemetry.rule_gpu_shared,
 )
 # Every code a finding can carry; stable, documented in findings.schema.json.
 RULE_CODES = ("input_check", "fp32_only", "precision_gain", "precision_fallback", "dynamic_shape_penalty",
               "batch_saturation", "enqueue_bound", "transfer_bound", "host_overhead", "streams_no_gain",
               "streams_gain", "cuda_graph_gain", "reformat_overhead", "layer_hotspot", "unfused_layers",
-              "unstable_measurement", "build_failure", "run_failure", "speedup_shortfall", "expectation_met")
+              "unstable_measurement", "build_failure", "run_failure", "speedup_shortfall", "expectation_met",
+              "clock_throttled", "gpu_shared")
 
 
 def diagnose(rs: ResultSet, baseline: Baseline | dict[str, Any] | None = None,
@@ -87,6 +91,7 @@ def diagnose_context(ctx: Context) -> list[Finding]:
     found: list[Finding] = []
     for rule in RULES:
         found.extend(rule(ctx))
+    telemetry.cite_telemetry(ctx, found)
     found.extend(rules.rule_speedup_shortfall(ctx, found))
     found.extend(_input_findings(ctx))
     score.score(ctx, found)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trtsweep import store
+from trtsweep.orchestrate import telemetry as tm
 from trtsweep.orchestrate.plan import Step
 from trtsweep.records import STEP_STATUSES, RunRecord, Status
 from trtsweep.store.runfolder import portable_argv
@@ -100,15 +101,17 @@ def skip(step: Step, reason: str) -> StepResult:
 
 def run_one(step: Step, gpu: Gpu, env: Mapping[str, str], runner: Runner = run_step,
             on_start: Callable[[int], None] | None = None,
-            stopped: Callable[[], bool] = lambda: False) -> StepResult:
+            stopped: Callable[[], bool] = lambda: False,
+            telemetry: tm.Telemetry | None = None) -> StepResult:
     """Run one step on ``gpu`` and write its folder; ``stopped()`` true afterwards = interrupted (no status
     is written, so the next ``trtsweep run`` redoes the step).
 
     Never raises for the step's sake: an error of trtsweep's own (a full disk, a folder it cannot write, a
     parser bug) ends the step as ``failed`` with the reason, recorded when the folder still takes it, so
-    the sweep goes on (or stops cleanly) instead of hanging a worker."""
+    the sweep goes on (or stops cleanly) instead of hanging a worker. ``telemetry`` samples the step's GPU
+    while trtexec runs (default: the process-wide NVML session, ``orchestrate.telemetry``)."""
     try:
-        return _run_one(step, gpu, env, runner, on_start, stopped)
+        return _run_one(step, gpu, env, runner, on_start, stopped, telemetry or tm.default_telemetry())
     except Exception as exc:  # noqa: BLE001 - see the docstring: the sweep must see a result
         reason = f"trtsweep could not run this step: {type(exc).__name__}: {exc}"
         try:
@@ -120,7 +123,8 @@ def run_one(step: Step, gpu: Gpu, env: Mapping[str, str], runner: Runner = run_s
 
 
 def _run_one(step: Step, gpu: Gpu, env: Mapping[str, str], runner: Runner,
-             on_start: Callable[[int], None] | None, stopped: Callable[[], bool]) -> StepResult:
+             on_start: Callable[[int], None] | None, stopped: Callable[[], bool],
+             telemetry: tm.Telemetry) -> StepResult:
     kill_orphan(step)
     step.dir.mkdir(parents=True, exist_ok=True)
     (step.dir / store.STATUS_FILE).unlink(missing_ok=True)
@@ -136,12 +140,17 @@ def _run_one(step: Step, gpu: Gpu, env: Mapping[str, str], runner: Runner,
             on_start(pid)
 
     start = time.monotonic()
-    outcome = runner(list(step.argv), step.log_path, env=child_env, cwd=str(step.dir),
-                     timeout_s=step.timeout_s, on_start=started)
+    with telemetry.watch(gpu.device, child_env) as watch:
+        outcome = runner(list(step.argv), step.log_path, env=child_env, cwd=str(step.dir),
+                         timeout_s=step.timeout_s, on_start=started)
     if stopped():
         return StepResult(step, "interrupted", None, gpu.device, time.monotonic() - start)
     engine = Path(step.outputs["engine"]) if step.outputs.get("engine") else None
     got = collect(step.kind, step.dir, step.log_path, outcome, step.timeout_s, engine)
+    document = watch.document()  # written before the status, like every file of the step
+    store.atomic_write_json(step.dir / tm.FILE, document, durable=False)
+    if got.record is not None:
+        got.record.telemetry = document["summary"]
     store.write_step(step.dir, got.record, got.status, reason=got.reason, argv=step.portable_argv,
                      gpu=gpu.device, gpu_model=gpu.model, duration_s=round(outcome.duration_s, 3))
     (step.dir / "pid").unlink(missing_ok=True)

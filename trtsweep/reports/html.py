@@ -20,6 +20,7 @@ from trtsweep import __version__
 from trtsweep.reports import plots, tables
 from trtsweep.reports.data import ReportData, collect
 from trtsweep.reports.markdown import render_markdown
+from trtsweep.reports.plots import telemetry as _telemetry  # noqa: F401 - plots.telemetry below
 from trtsweep.store import atomic_write_text
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -76,6 +77,7 @@ def render_html(data: ReportData) -> str:
             # chart gaps are said under Charts; the notice at the top keeps to the data and points there
             notices=[m for m in data.missing if m not in {p.missing for p in data.plots}],
             chart_gaps=sum(1 for p in data.plots if p.missing),
+            gpu_warnings=plots.telemetry.warnings(data.findings),
         )
     )
 

@@ -29,12 +29,32 @@ def flatten_record(rec: RunRecord, prefix: str = "") -> dict[str, Any]:
         f"{prefix}notes": ";".join(sorted({n.code for n in rec.notes})) or None,
         f"{prefix}layer_count": len(rec.layers) if rec.layers is not None else None,
     }
+    row.update(telemetry_columns(rec.telemetry, prefix))
     for key in METRICS:
         stats = getattr(rec, key)
         if stats is None:
             continue
         for stat, value in stats.to_dict().items():
             row[f"{prefix}{key}.{stat}"] = value
+    return row
+
+
+def telemetry_columns(summary: dict[str, Any] | None, prefix: str = "") -> dict[str, Any]:
+    """The step's GPU telemetry summary (``analysis.telemetry``) as ``telemetry.*`` columns, copied as is."""
+    if not summary:
+        return {}
+    p = f"{prefix}telemetry."
+    if not summary.get("available"):
+        return {f"{p}status": summary.get("status"), f"{p}reason": summary.get("reason")}
+    row: dict[str, Any] = {f"{p}status": summary.get("status")}
+    for key in ("sm_clock_mhz", "power_w", "temperature_c", "mem_clock_mhz"):
+        for stat, value in (summary.get(key) or {}).items():
+            row[f"{p}{key}.{stat}"] = value
+    row[f"{p}max_sm_clock_mhz"] = summary.get("max_sm_clock_mhz")
+    row[f"{p}power_limit_w"] = summary.get("power_limit_w")
+    row[f"{p}throttle"] = ";".join(f"{k}={v:g}" for k, v in (summary.get("throttle") or {}).items()) or None
+    pids = [str(x.get("pid")) for x in summary.get("foreign_processes") or []]
+    row[f"{p}foreign_pids"] = ";".join(pids) or None
     return row
 
 

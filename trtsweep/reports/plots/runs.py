@@ -35,6 +35,7 @@ from trtsweep.reports.plots.base import (
     pstyle,
 )
 from trtsweep.reports.plots.layers import reformat_share, time_share, top_layers
+from trtsweep.reports.plots.telemetry import clocks_power, variant_telemetry
 
 
 def throughput_vs_batch(ctx: PlotContext) -> PlotResult:
@@ -334,6 +335,8 @@ def all_plots(ctx: PlotContext, baseline_label: str | None) -> list[PlotResult]:
         ("reformat", lambda: reformat_share(ctx)),
         ("build", lambda: build_stats(ctx)),
     ]
+    if variant_telemetry(ctx):  # a run folder without telemetry (imported logs, no NVML) has no such chart
+        makers.append(("clocks_power", lambda: clocks_power(ctx)))
     out = []
     for name, make in makers:
         try:
