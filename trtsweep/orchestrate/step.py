@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trtsweep import store
+from trtsweep.baselines import folder as baseline_folder
 from trtsweep.orchestrate.plan import Step
 from trtsweep.records import STEP_STATUSES, RunRecord, Status
 from trtsweep.store.runfolder import portable_argv
@@ -141,7 +142,10 @@ def _run_one(step: Step, gpu: Gpu, env: Mapping[str, str], runner: Runner,
     if stopped():
         return StepResult(step, "interrupted", None, gpu.device, time.monotonic() - start)
     engine = Path(step.outputs["engine"]) if step.outputs.get("engine") else None
-    got = collect(step.kind, step.dir, step.log_path, outcome, step.timeout_s, engine)
+    if step.kind == "baseline":
+        got = baseline_folder.collect(step.dir, step.log_path, outcome, step.timeout_s)
+    else:
+        got = collect(step.kind, step.dir, step.log_path, outcome, step.timeout_s, engine)
     store.write_step(step.dir, got.record, got.status, reason=got.reason, argv=step.portable_argv,
                      gpu=gpu.device, gpu_model=gpu.model, duration_s=round(outcome.duration_s, 3))
     (step.dir / "pid").unlink(missing_ok=True)
