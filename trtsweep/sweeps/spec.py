@@ -529,9 +529,9 @@ def _measured(raw: dict[str, Any], models: tuple[Model, ...] | None, matrix: Any
     if ort_raw is not None:
         onnx = (_model_file(ort_raw["model"], base, (*at, "onnxruntime", "model"), checker)
                 if ort_raw.get("model") else model.onnx)
-        ok = ok and onnx is not None
-        if onnx is not None:
-            ort = OrtBaseline(onnx.path, tuple(ort_raw["providers"]))
+        if onnx is None:
+            return None  # reported where the file is named
+        ort = OrtBaseline(onnx.path, tuple(ort_raw["providers"]))
     reference = raw.get("reference") or ("pytorch" if pytorch is not None else "onnxruntime")
     if (pytorch if reference == "pytorch" else ort) is None:
         checker.error_at((*at, "reference"), f"baseline.reference is {reference}, but baseline.{reference} "
