@@ -14,7 +14,7 @@ LEVEL = {
     "records": 0, "versions": 0, "__init__": 0,
     "sweeps": 1, "parsers": 1,
     "trtexec": 2,
-    "store": 3,
+    "store": 3, "baselines": 3,
     "analysis": 4,
     "orchestrate": 5, "inspect": 5,
     "diagnose": 6,

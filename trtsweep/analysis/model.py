@@ -20,7 +20,14 @@ from typing import Any
 
 from trtsweep.analysis import axes as ax
 from trtsweep.analysis import metrics as mx
-from trtsweep.analysis.baseline import Baseline, baseline_for
+from trtsweep.analysis.baseline import (
+    Baseline,
+    baseline_for,
+    measured_figures,
+    speedup_label,
+    trt_side,
+    with_figures,
+)
 from trtsweep.analysis.baseline import from_dict as baseline_from_dict
 from trtsweep.analysis.layers import variant_layers
 from trtsweep.records import FAILURE_CLASSES, LayerRecord, RunRecord
@@ -179,15 +186,21 @@ def build_model(rs: ResultSet, baseline: Baseline | dict[str, Any] | None = None
             view.layers = None
         views.append(view)
     base = _as_baseline(baseline) if baseline is not None else _as_baseline(rs.baseline)
+    if base is not None and base.is_measured and not base.figures:
+        from trtsweep.baselines.folder import load_measured  # the BASELINE steps' records, as loaded
+
+        base = with_figures(base, measured_figures(load_measured(rs.root, rs.lock)))
     expect = expect_speedup if expect_speedup is not None else rs.expect_speedup
     model = ResultModel(rs, views, all_axes, excluded, dropped, failed, base, expect)
     for view in views:
         ref = model.baseline_ms(view)
-        if ref is not None and view.time_per_batch_ms:
-            view.speedup = Speedup(view.variant_id, view.batch, view.time_per_batch_ms, ref[0], base.label
-                                   if base else "baseline", ref[1], view.time_basis or mx.LATENCY)
+        trt_ms, basis = trt_side(base, view)
+        if ref is not None and trt_ms and base is not None:
+            label = speedup_label(base, ref[1]) if base.is_measured else base.label
+            view.speedup = Speedup(view.variant_id, view.batch, trt_ms, ref[0], label, ref[1],
+                                   basis or mx.LATENCY)
     if base is not None and views and not model.speedups():
-        what = ("no measured batch has a figure" if base.external
+        what = ("no measured batch has a figure" if base.external or base.is_measured
                 else "no measured variant matches " + ", ".join(f"{k}={ax.show(v)}"
                                                                  for k, v in base.selector.items()))
         model.notes.append(f"baseline {base.label!r} gives no speedup: {what}")

@@ -62,7 +62,7 @@ class Progress:
 
     def describe(self, result: StepResult) -> str:
         step, rec = result.step, result.record
-        name = (step.variant_id or step.id) if step.kind == "run" else f"engine {step.build_id}"
+        name = (step.variant_id or step.id) if step.kind != "build" else f"engine {step.build_id}"
         if step.repeat:
             name += f" (repeat {step.repeat})"
         if result.status != "passed":

@@ -94,6 +94,13 @@ def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, fresh: bool, re
         raise UserError(str(exc)) from None
     listed = lock_variants(run_dir, variants, everything) if not fresh else variants
     plan = plan_or_exit(spec, variants, run_dir, trtexec, version, listed)
+    if plan.baselines and not dry_run:
+        from trtsweep.baselines.preflight import preflight
+
+        # Measured baselines: the factory is imported and run once (in a child process) before anything.
+        problems = preflight(spec)
+        if problems:
+            raise UserError("\n".join(map(str, problems)))
     if dry_run:
         for s in pending_steps(plan, retry_failed):
             click.echo(shlex.join(s.argv))

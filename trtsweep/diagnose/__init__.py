@@ -20,11 +20,11 @@ from typing import Any
 
 from trtsweep.analysis.baseline import Baseline, baseline_from_cli, parse_baseline_ms, parse_baseline_selector
 from trtsweep.analysis.model import ResultModel, build_model
+from trtsweep.diagnose import rules_baseline, score
 from trtsweep.diagnose import rules_layers as layers
 from trtsweep.diagnose import rules_runtime as runtime
 from trtsweep.diagnose import rules_telemetry as telemetry
 from trtsweep.diagnose import rules_variants as rules
-from trtsweep.diagnose import score
 from trtsweep.diagnose.context import Context, Evidence, Finding, check_inputs
 from trtsweep.diagnose.render import (
     FINDINGS_SCHEMA_VERSION,
@@ -61,13 +61,14 @@ RULES: tuple[Rule, ...] = (
     runtime.rule_unstable_measurement,
     telemetry.rule_clock_throttled,
     telemetry.rule_gpu_shared,
+    rules_baseline.rule_baseline_method,
 )
 # Every code a finding can carry; stable, documented in findings.schema.json.
 RULE_CODES = ("input_check", "fp32_only", "precision_gain", "precision_fallback", "dynamic_shape_penalty",
               "batch_saturation", "enqueue_bound", "transfer_bound", "host_overhead", "streams_no_gain",
               "streams_gain", "cuda_graph_gain", "reformat_overhead", "layer_hotspot", "unfused_layers",
               "unstable_measurement", "build_failure", "run_failure", "speedup_shortfall", "expectation_met",
-              "clock_throttled", "gpu_shared")
+              "clock_throttled", "gpu_shared", "baseline_method")
 
 
 def diagnose(rs: ResultSet, baseline: Baseline | dict[str, Any] | None = None,

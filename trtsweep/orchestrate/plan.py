@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from trtsweep import store
+from trtsweep.baselines.folder import plan_units
 from trtsweep.store.runfolder import portable_argv
 from trtsweep.sweeps.expand import Variant, spec_lock
 from trtsweep.sweeps.spec import Spec
@@ -39,7 +40,7 @@ class Step:
     """One trtexec invocation and where its artifacts go."""
 
     id: str
-    kind: Literal["build", "run"]
+    kind: Literal["build", "run", "baseline"]
     dir: Path
     argv: tuple[str, ...]
     build_id: str
@@ -73,14 +74,16 @@ class Plan:
     builds: list[Step]
     runs: list[Step]
     lock: dict[str, Any]
+    baselines: list[Step] = field(default_factory=list)  # BASELINE steps: measured PyTorch / ONNX Runtime
 
     @property
     def steps(self) -> list[Step]:
-        return [*self.builds, *self.runs]
+        return [*self.builds, *self.baselines, *self.runs]
 
     def estimate_s(self, run_seconds: float) -> float:
-        """Serial time estimate: guessed builds plus warm-up, timed loop and overhead per run."""
-        return len(self.builds) * BUILD_GUESS_S + len(self.runs) * (run_seconds + RUN_OVERHEAD_S)
+        """Serial time estimate: guessed builds plus warm-up, timed loop and overhead per run and baseline."""
+        return len(self.builds) * BUILD_GUESS_S + (len(self.runs) + len(self.baselines)) * (
+            run_seconds + RUN_OVERHEAD_S)
 
 
 def versioned_build_id(build_id: str, version: Version) -> str:
@@ -147,6 +150,12 @@ def baseline_for_lock(spec: Spec) -> dict[str, Any] | None:
     b = spec.baseline
     if b is None:
         return None
+    if b.measured is not None:
+        out: dict[str, Any] = {"label": b.label, "measured": {"reference": b.measured.reference,
+                                                               "basis": b.measured.basis}}
+        if b.latency_ms:
+            out["latency_ms"] = {str(batch): ms for batch, ms in b.latency_ms}
+        return out
     if b.external:
         return {"label": b.label, "latency_ms": {str(batch): ms for batch, ms in b.latency_ms}}
     selector = {k: (list(v) if len(v) > 1 else v[0]) for k, v in (b.selector.values if b.selector else ())}
@@ -202,6 +211,7 @@ def make_plan(spec: Spec, variants: Sequence[Variant], run_dir: Path, trtexec: s
                              repeat=repeat, depends_on=f"build/{bid}", run_dir=run_dir))
     if problems:
         raise PlanError(problems)
+    baselines = baseline_steps(spec, run_dir)
     lock = spec_lock(lock_variants if lock_variants is not None else variants)
     expected: dict[str, list[list[str]]] = {}
     for step in runs:
@@ -227,11 +237,28 @@ def make_plan(spec: Spec, variants: Sequence[Variant], run_dir: Path, trtexec: s
             # What each repeat must have been run with to count as current (a changed spec makes the
             # steps measured with the old argv stale, and they are shown as such, never as current).
             entry["step_argv"] = expected[entry["id"]]
+    if baselines:
+        lock["baselines"] = [u.entry for u in plan_units(spec, run_dir)]
     lock.update({"trtexec": {"path": trtexec, "version": vtext}, "baseline": baseline_for_lock(spec),
                  "expect_speedup": spec.expect_speedup,
                  "spec_sha256": hashlib.sha256(spec.text.encode()).hexdigest()})
     return Plan(run_dir=run_dir, trtexec=trtexec, version=version, variants=list(variants),
-                builds=list(builds.values()), runs=runs, lock=lock)
+                builds=list(builds.values()), runs=runs, lock=lock, baselines=baselines)
+
+
+def baseline_steps(spec: Spec, run_dir: Path) -> list[Step]:
+    """One BASELINE step per measured baseline, batch and repeat (repeats interleaved, like runs): the
+    baseline runner in its own process, on a GPU slot like any step, with the run timeout."""
+    run_dir = Path(run_dir).resolve()
+    units = plan_units(spec, run_dir)
+    steps = []
+    for repeat in range(spec.run.repeats):
+        for u in units:
+            suffix = "" if repeat == 0 else f"/repeat-{repeat}"
+            steps.append(Step(id=f"baseline/{u.id}{suffix}", kind="baseline", dir=u.dirs[repeat],
+                              argv=u.argvs[repeat], build_id="", timeout_s=spec.run.timeout_s,
+                              repeat=repeat, run_dir=run_dir))
+    return steps
 
 
 def _run_seconds(spec: Spec) -> float:
@@ -259,6 +286,11 @@ def describe_plan(plan: Plan, spec: Spec) -> str:
              "", "engine builds:"]
     for s in plan.builds:
         lines += [f"  {s.build_id}", f"    {shlex.join(s.argv)}"]
+    if plan.baselines:
+        lines += ["", "baselines (measured by trtsweep, one process each):"]
+        for s in plan.baselines:
+            if s.repeat == 0:
+                lines += [f"  {s.id.removeprefix('baseline/')}", f"    {shlex.join(s.argv)}"]
     lines += ["", "runs:"]
     for s in plan.runs:
         if s.repeat == 0:

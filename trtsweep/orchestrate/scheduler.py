@@ -30,7 +30,8 @@ class Scheduler:
         """``earlier_builds``: the outcome of builds finished before this invocation (resume), keyed by
         the build step id their runs depend on."""
         self.builds = [s for s in steps if s.kind == "build"]
-        self.runs = [s for s in steps if s.kind == "run"]
+        # BASELINE steps depend on no engine: they queue with the runs and are ready at once.
+        self.runs = [s for s in steps if s.kind != "build"]
         self.state: dict[str, BuildState] = dict(earlier_builds or {})
 
     def earlier_build_ids(self) -> set[str]:
@@ -43,7 +44,8 @@ class Scheduler:
         for i, s in enumerate(self.runs):
             state = self.state.get(s.depends_on or "")
             # An unknown model on either side cannot be told apart from the builder's: allowed both ways.
-            if state and state.ok and (state.detail in (None, gpu_model, UNKNOWN) or gpu_model == UNKNOWN):
+            if s.depends_on is None or state and state.ok and (
+                    state.detail in (None, gpu_model, UNKNOWN) or gpu_model == UNKNOWN):
                 return self.runs.pop(i)
         if self.builds:
             return self.builds.pop(0)
@@ -51,7 +53,7 @@ class Scheduler:
 
     def waiting(self) -> bool:
         """True while some run waits for a build that has not finished."""
-        return any(self.state.get(s.depends_on or "") is None for s in self.runs)
+        return any(s.depends_on is not None and self.state.get(s.depends_on) is None for s in self.runs)
 
     def build_done(self, step: Step, ok: bool, detail: str | None) -> list[Step]:
         """Record a finished build; returns the runs that can no longer run (the build failed)."""

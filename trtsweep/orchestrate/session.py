@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from trtsweep import store
+from trtsweep.baselines import folder as baseline_folder
 from trtsweep.orchestrate.backends import Executor
 from trtsweep.orchestrate.plan import Plan, Step
 from trtsweep.orchestrate.step import Gpu, StepResult, is_complete
@@ -116,8 +117,12 @@ def fresh_start(run_dir: Path) -> None:
         for sub, name in (("runs", entry.get("id")), ("engines", entry.get("build_id"))):
             if isinstance(name, str) and name and Path(name).name == name and name not in (".", ".."):
                 shutil.rmtree(run_dir / sub / name, ignore_errors=True)
+    for entry in (lock.get("baselines") if entries and isinstance(lock.get("baselines"), list) else []):
+        name = entry.get("id") if isinstance(entry, dict) else None
+        if isinstance(name, str) and name and Path(name).name == name and name not in (".", ".."):
+            shutil.rmtree(baseline_folder.baseline_dir(run_dir, name), ignore_errors=True)
     (run_dir / "engines" / "timing.cache").unlink(missing_ok=True)
-    for sub in ("engines", "runs"):
+    for sub in ("engines", "runs", baseline_folder.FOLDER):
         try:
             (run_dir / sub).rmdir()  # only when nothing of anyone else is left in it
         except OSError:
@@ -208,7 +213,10 @@ def folder_outcome(plan: Plan) -> Counter[str]:
     """How every variant the run folder lists stands now (not only those this invocation ran, e.g. the
     other slices of --only runs): passed, failed, skipped, missing, stale (measured with an argv the spec
     no longer gives) ..."""
-    return Counter(str(v.status) for v in store.load_result_set(plan.run_dir).variants)
+    rs = store.load_result_set(plan.run_dir)
+    out = Counter(str(v.status) for v in rs.variants)
+    out.update(str(b.status) for b in baseline_folder.load_measured(rs.root, rs.lock))  # BASELINE steps
+    return out
 
 
 class _ResultsWriter(threading.Thread):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trtsweep import store
+from trtsweep.baselines import folder as baseline_folder
 from trtsweep.orchestrate import telemetry as tm
 from trtsweep.orchestrate.plan import Step
 from trtsweep.records import STEP_STATUSES, RunRecord, Status
@@ -146,7 +147,10 @@ def _run_one(step: Step, gpu: Gpu, env: Mapping[str, str], runner: Runner,
     if stopped():
         return StepResult(step, "interrupted", None, gpu.device, time.monotonic() - start)
     engine = Path(step.outputs["engine"]) if step.outputs.get("engine") else None
-    got = collect(step.kind, step.dir, step.log_path, outcome, step.timeout_s, engine)
+    if step.kind == "baseline":
+        got = baseline_folder.collect(step.dir, step.log_path, outcome, step.timeout_s)
+    else:
+        got = collect(step.kind, step.dir, step.log_path, outcome, step.timeout_s, engine)
     document = watch.document()  # written before the status, like every file of the step
     store.atomic_write_json(step.dir / tm.FILE, document, durable=False)
     if got.record is not None:

@@ -259,9 +259,43 @@ RUN = Section((
     Field("build_timeout_s", Scalar("float", minimum=1), "Time limit of one engine build, s.", default=3600),
 ))
 
+BASELINE_PYTORCH = Section((
+    Field("model", Scalar("str"), "The factory returning your torch.nn.Module: 'package.module:factory' "
+          "(imported with the sweep file's folder on sys.path) or 'path/file.py:factory' (relative to it).",
+          required=True),
+    Field("device", Scalar("str", ("cuda", "cpu")), "Where PyTorch runs.", default="cuda"),
+    Field("dtype", Scalar("str", ("float32", "float16")), "Weights and inputs dtype.", default="float32"),
+    Field("compile", Scalar("bool"), "torch.compile the module first.", default=False),
+    Field("channels_last", Scalar("bool"), "channels_last memory format for the module and 4-D inputs.",
+          default=False),
+))
+
+BASELINE_ORT = Section((
+    Field("providers", Seq(Scalar("str"), min_items=1, unique=True),
+          "ONNX Runtime execution providers, in order; each must be available.",
+          default=("CUDAExecutionProvider", "CPUExecutionProvider")),
+    Field("model", Scalar("path"), "ONNX file; default: the sweep model's onnx."),
+))
+
 BASELINE = Section((
     Field("label", Scalar("str"), "Name shown in reports, e.g. PyTorch. Default: 'baseline'.",
           default="baseline"),
+    Field("pytorch", BASELINE_PYTORCH,
+          "Measure a PyTorch baseline: one BASELINE step per batch and repeat, with trtexec's protocol "
+          "(run.warmup_ms, run.iterations, run.duration_s) and statistics, on the sweep's GPUs."),
+    Field("onnxruntime", BASELINE_ORT, "Measure an ONNX Runtime baseline the same way."),
+    Field("reference", Scalar("str", ("pytorch", "onnxruntime"), nullable=True),
+          "Which measured baseline speedups use; default: pytorch when given, else onnxruntime."),
+    Field("basis", Scalar("str", ("end_to_end", "gpu_compute")),
+          "What a measured baseline's speedup compares: end_to_end (TensorRT's time per batch vs the "
+          "baseline's synchronised host-clock time, copies included when data_transfers) or gpu_compute "
+          "(GPU compute medians, CUDA events on both sides; needs pytorch on cuda).", default="end_to_end"),
+    Field("data_transfers", Scalar("bool"), "Include the H2D/D2H copies in each measured inference.",
+          default=True),
+    Field("batches", Seq(Scalar("int", minimum=1), min_items=1, unique=True),
+          "Batches to measure the baseline at; default: every batch of the sweep."),
+    Field("for_model", Scalar("str"), "The models[] entry the measured baseline stands for; default: the "
+          "first."),
     Field("variant", SELECTOR,
           "Baseline variants: those matching these axis values; every variant is compared with the "
           "baseline that equals it on all other axes (same batch, ...)."),
@@ -289,7 +323,8 @@ SWEEP = Section((
     Field("run", RUN, "Timing settings shared by all variants.", default={}),
     Field("gpus", Seq(Scalar("int", minimum=0), min_items=1, unique=True),
           "GPU indices to spread the steps over (--gpus overrides). Omitted: the executor's default."),
-    Field("baseline", BASELINE, "What speedups are computed against: 'variant' or 'latency_ms'."),
+    Field("baseline", BASELINE, "What speedups are computed against: 'variant', 'latency_ms', or a "
+          "measured 'pytorch' / 'onnxruntime' baseline (beside 'latency_ms' if you like)."),
     Field("expect_speedup", Scalar("float", minimum=0),
           "Speedup over the baseline you expect; 'trtsweep diagnose' explains shortfalls."),
 ))

@@ -23,7 +23,8 @@ from trtsweep.sweeps.schema import AXIS_NAMES, BATCH_TOKEN, SWEEP, Problem, Spec
 from trtsweep.versions import parse_version
 
 __all__ = [
-    "Baseline", "Model", "ModelFile", "ModelInput", "Problem", "Rule", "RunSettings", "Spec", "SpecError",
+    "Baseline", "MeasuredBaseline", "OrtBaseline", "PytorchBaseline",
+    "Model", "ModelFile", "ModelInput", "Problem", "Rule", "RunSettings", "Spec", "SpecError",
     "TrtexecSpec", "load_spec", "parse_spec",
 ]
 
@@ -107,12 +108,61 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class PytorchBaseline:
+    """``baseline.pytorch``: the user's factory (``module:factory`` or ``file.py:factory``), how to run it."""
+
+    model: str
+    device: str = "cuda"
+    dtype: str = "float32"
+    compile: bool = False
+    channels_last: bool = False
+
+
+@dataclass(frozen=True)
+class OrtBaseline:
+    """``baseline.onnxruntime``: the ONNX file (absolute) and the execution providers."""
+
+    model: Path
+    providers: tuple[str, ...] = ("CUDAExecutionProvider", "CPUExecutionProvider")
+
+
+@dataclass(frozen=True)
+class MeasuredBaseline:
+    """A baseline trtsweep measures itself (BASELINE steps). ``base`` anchors the factory's import;
+    ``marks`` map spec keys (``pytorch.model`` ...) to their (line, col) for later error messages."""
+
+    for_model: str
+    batches: tuple[int, ...]
+    reference: str
+    basis: str = "end_to_end"
+    data_transfers: bool = True
+    pytorch: PytorchBaseline | None = None
+    onnxruntime: OrtBaseline | None = None
+    base: Path = Path(".")
+    marks: tuple[tuple[str, int, int], ...] = ()
+
+    def frameworks(self) -> tuple[str, ...]:
+        return tuple(f for f in ("pytorch", "onnxruntime") if getattr(self, f) is not None)
+
+    def mark(self, key: str) -> tuple[int, int] | None:
+        """(line, col) of a spec key, or of its closest given parent."""
+        found = dict((k, (line, col)) for k, line, col in self.marks)
+        while key:
+            if key in found:
+                return found[key]
+            key = key.rpartition(".")[0]
+        return found.get("")
+
+
+@dataclass(frozen=True)
 class Baseline:
-    """What speedups are computed against: a variant ``selector`` or external ``latency_ms`` by batch."""
+    """What speedups are computed against: a variant ``selector``, external ``latency_ms`` by batch, or a
+    ``measured`` baseline (which may come with fixed ``latency_ms`` figures to check them)."""
 
     label: str
     selector: Rule | None = None
     latency_ms: tuple[tuple[int, float], ...] = ()
+    measured: MeasuredBaseline | None = None
 
     @property
     def external(self) -> bool:
@@ -204,6 +254,10 @@ def parse_spec(text: str, path: str | Path = "sweep.yaml") -> Spec:
     if models is not None and isinstance(matrix, dict):
         _check_profiles(models, matrix, include or (), checker)
     baseline = _baseline(data.get("baseline"), names, matrix, include or (), checker)
+    if baseline is not None and isinstance(data.get("baseline"), dict):
+        measured = _measured(data["baseline"], models, matrix, include or (), Path(path).resolve().parent,
+                             checker)
+        baseline = Baseline(baseline.label, baseline.selector, baseline.latency_ms, measured)
     trtexec = data.get("trtexec")
     if isinstance(trtexec, dict) and trtexec.get("version") is not None:
         try:
@@ -408,6 +462,12 @@ def _baseline(raw: Any, models: tuple[str, ...] | None, matrix: Any, include: tu
         return None
     at: Path_ = ("baseline",)
     selector, figures = raw.get("variant"), raw.get("latency_ms")
+    if raw.get("pytorch") is not None or raw.get("onnxruntime") is not None:
+        if selector is not None:
+            checker.error_at((*at, "variant"), "baseline.variant cannot be combined with a measured baseline "
+                             "(pytorch/onnxruntime); latency_ms can")
+            return None
+        return Baseline(raw["label"], None, tuple(sorted((figures or {}).items())))
     if (selector is None) == (figures is None):
         checker.error_at(at, "baseline needs exactly one of 'variant' (axis values) or 'latency_ms' "
                          "({batch: ms})")
@@ -429,3 +489,73 @@ def _baseline(raw: Any, models: tuple[str, ...] | None, matrix: Any, include: tu
                              f"baseline.variant: no variant has {axis} {show(values[0])}")
     return Baseline(raw["label"], Rule(tuple(selector.items())))
 
+
+
+_MEASURED_KEYS = ("pytorch", "pytorch.model", "pytorch.device", "pytorch.dtype", "onnxruntime",
+                  "onnxruntime.model", "onnxruntime.providers", "basis", "batches", "for_model")
+
+
+def _measured(raw: dict[str, Any], models: tuple[Model, ...] | None, matrix: Any, include: tuple[Rule, ...],
+              base: Path, checker: Checker) -> MeasuredBaseline | None:
+    """``baseline.pytorch`` / ``baseline.onnxruntime``: what can be checked without importing anything
+    (the factory's form, files, batches, basis); ``baselines.preflight`` checks the rest before a run."""
+    at: Path_ = ("baseline",)
+    torch_raw, ort_raw = raw.get("pytorch"), raw.get("onnxruntime")
+    if torch_raw is None and ort_raw is None or models is None:
+        return None
+    ok = True
+    names = tuple(m.name for m in models)
+    target = raw.get("for_model") or names[0]
+    if target not in names:
+        checker.error_at((*at, "for_model"), f"unknown model '{target}' in baseline.for_model"
+                         f"{suggest(target, names)}")
+        return None
+    model = next(m for m in models if m.name == target)
+    pytorch = None
+    if torch_raw is not None:
+        factory = torch_raw["model"]
+        module, sep, attr = factory.rpartition(":")
+        if not sep or not module or not attr.isidentifier():
+            checker.error_at((*at, "pytorch", "model"), f"baseline.pytorch.model must be "
+                             f"'package.module:factory' or 'file.py:factory', got '{factory}'")
+            ok = False
+        elif module.endswith(".py") and not _resolve(module, base).is_file():
+            checker.error_at((*at, "pytorch", "model"), f"factory file not found: '{module}' (looked for "
+                             f"{_resolve(module, base)})")
+            ok = False
+        pytorch = PytorchBaseline(factory, torch_raw["device"], torch_raw["dtype"], torch_raw["compile"],
+                                  torch_raw["channels_last"])
+    ort = None
+    if ort_raw is not None:
+        onnx = (_model_file(ort_raw["model"], base, (*at, "onnxruntime", "model"), checker)
+                if ort_raw.get("model") else model.onnx)
+        if onnx is None:
+            return None  # reported where the file is named
+        ort = OrtBaseline(onnx.path, tuple(ort_raw["providers"]))
+    reference = raw.get("reference") or ("pytorch" if pytorch is not None else "onnxruntime")
+    if (pytorch if reference == "pytorch" else ort) is None:
+        checker.error_at((*at, "reference"), f"baseline.reference is {reference}, but baseline.{reference} "
+                         "is not given")
+        ok = False
+    elif raw["basis"] == "gpu_compute" and not (reference == "pytorch" and pytorch is not None
+                                                 and pytorch.device == "cuda"):
+        checker.error_at((*at, "basis"), "basis gpu_compute needs CUDA events on both sides: the reference "
+                         "must be pytorch with device: cuda (ONNX Runtime and CPUs give host times only); "
+                         "use basis: end_to_end")
+        ok = False
+    sweep_batches = sorted(_sweep_values(matrix, include, "batch")) if isinstance(matrix, dict) else []
+    batches = tuple(raw.get("batches") or sweep_batches)
+    for j, b in enumerate(raw.get("batches") or ()):
+        if sweep_batches and b not in sweep_batches:
+            checker.error_at((*at, "batches", j), f"baseline.batches: batch {b} is not a batch of the sweep "
+                             f"({', '.join(map(str, sweep_batches))}), so no speedup would use it")
+            ok = False
+    marks = []
+    for key in ("", *_MEASURED_KEYS):
+        mark = checker.marks.get((*at, *key.split("."))) if key else checker.marks.get(at)
+        if mark is not None:
+            marks.append((key, mark.line + 1, mark.column + 1))
+    if not ok:
+        return None
+    return MeasuredBaseline(target, batches, reference, raw["basis"], raw["data_transfers"], pytorch, ort,
+                            base, tuple(marks))
