@@ -11,7 +11,7 @@ import trtsweep
 PACKAGE = Path(trtsweep.__file__).parent
 # A layer may import its own modules and those of lower levels, never higher ones.
 LEVEL = {
-    "records": 0, "versions": 0, "__init__": 0,
+    "records": 0, "versions": 0, "units": 0, "__init__": 0,
     "sweeps": 1, "parsers": 1,
     "trtexec": 2,
     "store": 3, "baselines": 3,

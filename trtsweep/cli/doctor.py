@@ -11,7 +11,7 @@ import click
 from trtsweep.cli.app import UserError, main
 
 
-@main.command("doctor")
+@main.command("doctor", short_help="Check the GPUs and host before timing (clocks, power, other processes).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: the verdict, every finding (its fix, whether root is needed) and the facts.")
 @click.option("--trtexec", "trtexec_path", type=click.Path(path_type=Path), default=None,

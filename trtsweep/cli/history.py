@@ -65,7 +65,7 @@ def _guard(fn, *args: Any):
         raise UserError(str(exc)) from None
 
 
-@main.group("history")
+@main.group("history", short_help="Nightly history: store runs, detect steps, publish a dashboard.")
 def history_group() -> None:
     """Nightly history: store every run, find steps in nightly medians, publish a dashboard.
 
