@@ -31,7 +31,7 @@ from trtsweep.analysis import axes as ax
 from trtsweep.analysis import metrics as mx
 from trtsweep.analysis.compare_env import EnvFactor, compare_env
 from trtsweep.analysis.model import ResultModel, VariantView, build_model
-from trtsweep.analysis.stats import log_spread, pooled_log_spread, shift
+from trtsweep.analysis.stats import Shift, log_spread, pooled_log_spread, shift
 from trtsweep.records import RunRecord
 from trtsweep.store import ResultSet
 from trtsweep.versions import parse_version
@@ -242,18 +242,14 @@ def verdict_for(
     """(ratio, low, high, confidence, p, verdict, why, single_run) for two sides with values."""
     s = shift(a.values, b.values, confidence)
     single = a.n == 1 and b.n == 1
-    t = threshold
+    verdict, why = _judge(a, b, s, metric, threshold, single)
+    return s.ratio, s.low, s.high, s.confidence, s.p_value, verdict, why, single
+
+
+def _judge(a: Side, b: Side, s: Shift, metric: Metric, t: float, single: bool) -> tuple[str, str]:
+    """The verdict and its reason: inconclusive first for every reason a claim would not hold."""
     if single:
-        return (
-            s.ratio,
-            s.low,
-            s.high,
-            s.confidence,
-            s.p_value,
-            "inconclusive",
-            "single run: no significance claim (measure with run.repeats: 5 for a verdict)",
-            True,
-        )
+        return "inconclusive", "single run: no significance claim (measure with run.repeats: 5 for a verdict)"
     problems = []
     for name, side in (("A", a), ("B", b)):
         if side.cv_unstable:
@@ -262,46 +258,25 @@ def verdict_for(
         elif side.spread is not None and side.spread > t:
             problems.append(f"{name} repeats spread {side.spread * 100:.1f} % > threshold {t * 100:.1f} %")
     if problems:
-        return (
-            s.ratio,
-            s.low,
-            s.high,
-            s.confidence,
-            s.p_value,
-            "inconclusive",
-            "; ".join(problems) + ": lock clocks (nvidia-smi -lgc), --useSpinWait, more repeats",
-            False,
-        )
+        advice = ": lock clocks (nvidia-smi -lgc), --useSpinWait, more repeats"
+        return "inconclusive", "; ".join(problems) + advice
     few = [
         f"{side.n} repeat{'s' if side.n != 1 else ''} on {name}"
         for name, side in (("A", a), ("B", b))
         if side.n < MIN_REPEATS
     ]
     if few:
-        return (
-            s.ratio,
-            s.low,
-            s.high,
-            s.confidence,
-            s.p_value,
-            "inconclusive",
-            f"{' and '.join(few)} (need {MIN_REPEATS} a side): set run.repeats: 5",
-            False,
-        )
+        return "inconclusive", f"{' and '.join(few)} (need {MIN_REPEATS} a side): set run.repeats: 5"
     up, down = s.low > 1 + t, s.high < 1 - t
     if up or down:
         worse = down if metric.higher_is_better else up
-        verdict = "slower" if worse else "faster"
-        why = f"interval beyond {'-' if down else '+'}{t * 100:.1f} %"
-    elif s.low >= 1 - t and s.high <= 1 + t:
-        verdict, why = "same", f"interval inside ±{t * 100:.1f} %"
-    else:
-        verdict = "inconclusive"
-        why = (
-            f"interval [{_pct(s.low - 1)}, {_pct(s.high - 1)}] straddles ±{t * 100:.1f} %: more repeats "
-            "(run.repeats: 10) or lock clocks"
-        )
-    return s.ratio, s.low, s.high, s.confidence, s.p_value, verdict, why, False
+        return ("slower" if worse else "faster"), f"interval beyond {'-' if down else '+'}{t * 100:.1f} %"
+    if s.low >= 1 - t and s.high <= 1 + t:
+        return "same", f"interval inside ±{t * 100:.1f} %"
+    return "inconclusive", (
+        f"interval [{_pct(s.low - 1)}, {_pct(s.high - 1)}] straddles ±{t * 100:.1f} %: more repeats "
+        "(run.repeats: 10) or lock clocks"
+    )
 
 
 def default_threshold(groups: Sequence[Sequence[float]]) -> tuple[float, str]:
