@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from json_schema_subset import validate
 
 from trtsweep.analysis.compare import compare_runs, cov_threshold_pct
 from trtsweep.cli import main
@@ -277,45 +278,6 @@ def test_matrix_of_three_runs(tmp_path: Path) -> None:
     assert [len(p.changes) for p in multi.pairs] == [1, 1]
 
 
-def _validate(value: Any, schema: dict[str, Any], root: dict[str, Any], path: str = "$") -> None:
-    """The JSON Schema subset compare.schema.json uses: $ref, type, enum, required, properties,
-    additionalProperties (false), items."""
-    if "$ref" in schema:
-        schema = root["$defs"][schema["$ref"].rsplit("/", 1)[1]]
-    types = schema.get("type")
-    if types is not None:
-        names = types if isinstance(types, list) else [types]
-        check = {
-            "object": dict,
-            "array": list,
-            "string": str,
-            "boolean": bool,
-            "null": type(None),
-            "integer": int,
-            "number": (int, float),
-        }
-        ok = any(
-            isinstance(value, check[t]) and not (t in ("integer", "number") and isinstance(value, bool))
-            for t in names
-        )
-        assert ok, f"{path}: {value!r} is not {names}"
-    if "enum" in schema:
-        assert value in schema["enum"], f"{path}: {value!r} not in {schema['enum']}"
-    if isinstance(value, dict):
-        for key in schema.get("required", []):
-            assert key in value, f"{path}: missing {key}"
-        props = schema.get("properties", {})
-        if schema.get("additionalProperties") is False:
-            extra = set(value) - set(props)
-            assert not extra, f"{path}: unexpected {extra}"
-        for key, sub in props.items():
-            if key in value:
-                _validate(value[key], sub, root, f"{path}.{key}")
-    if isinstance(value, list) and "items" in schema:
-        for i, item in enumerate(value):
-            _validate(item, schema["items"], root, f"{path}[{i}]")
-
-
 def test_json_is_stable_and_matches_its_schema(two_runs: tuple[Path, Path]) -> None:
     from trtsweep.reports.compare_json import SCHEMA_FILE
 
@@ -323,7 +285,7 @@ def test_json_is_stable_and_matches_its_schema(two_runs: tuple[Path, Path]) -> N
     assert res.exit_code == 0, res.output
     doc = json.loads(res.output)
     schema = json.loads(SCHEMA_FILE.read_text())
-    _validate(doc, schema, schema)
+    validate(doc, schema, schema)
     try:
         import jsonschema
     except ImportError:

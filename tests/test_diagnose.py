@@ -14,6 +14,7 @@ from typing import Any
 import onnx
 import pytest
 from corpus_location import CORPUS
+from json_schema_subset import validate
 from onnx import TensorProto, helper
 
 from trtsweep import diagnose as dg
@@ -530,41 +531,6 @@ def test_no_shortfall_when_expectation_met_and_needs_baseline(tmp_path):
 
 # ---------------------------------------------------------------- output formats and CLI helpers
 
-def _validate(value: Any, schema: dict[str, Any], root: dict[str, Any], path: str = "$") -> None:
-    """The subset of JSON Schema findings.schema.json uses: $ref, type, const, enum, required,
-    properties, additionalProperties: false, items, minimum, maximum, minLength."""
-    if "$ref" in schema:
-        schema = root["$defs"][schema["$ref"].rsplit("/", 1)[1]]
-    types = schema.get("type")
-    if types is not None:
-        names = types if isinstance(types, list) else [types]
-        checks = {"object": lambda v: isinstance(v, dict), "array": lambda v: isinstance(v, list),
-                  "string": lambda v: isinstance(v, str), "null": lambda v: v is None,
-                  "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-                  "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool)}
-        assert any(checks[n](value) for n in names), f"{path}: {value!r} is not {names}"
-    if "const" in schema:
-        assert value == schema["const"], path
-    if "enum" in schema:
-        assert value in schema["enum"], f"{path}: {value!r} not in enum"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        assert value >= schema.get("minimum", value) and value <= schema.get("maximum", value), path
-    if isinstance(value, str):
-        assert len(value) >= schema.get("minLength", 0), path
-    if isinstance(value, dict):
-        for key in schema.get("required", []):
-            assert key in value, f"{path}: missing {key}"
-        props = schema.get("properties", {})
-        if schema.get("additionalProperties") is False:
-            assert set(value) <= set(props), f"{path}: extra keys {set(value) - set(props)}"
-        for key, sub in props.items():
-            if key in value:
-                _validate(value[key], sub, root, f"{path}.{key}")
-    if isinstance(value, list) and "items" in schema:
-        for i, item in enumerate(value):
-            _validate(item, schema["items"], root, f"{path}[{i}]")
-
-
 def _all_kinds_of_findings(tmp_path: Path) -> list[Finding]:
     vs = seed_variants(full=True) + [{"id": "h08", "axes": ax(batch=2), "record": hackcn_08()},
                                      {"id": "dyn", "axes": ax(batch=3, shapes="dynamic"),
@@ -581,11 +547,11 @@ def test_json_output_matches_the_schema(tmp_path):
     assert {"needs_data", "found"} <= {f.status for f in findings} and len(findings) >= 8
     schema = json.loads(dg.schema_path().read_text())
     doc = json.loads(dg.render_json(findings))
-    _validate(doc, schema, schema)
+    validate(doc, schema, schema)
     assert doc["schema_version"] == 2
     assert set(schema["$defs"]["finding"]["properties"]["code"]["enum"]) == set(dg.RULE_CODES)
     with pytest.raises(AssertionError):
-        _validate({"schema_version": 1, "findings": [{"code": "nope"}]}, schema, schema)
+        validate({"schema_version": 1, "findings": [{"code": "nope"}]}, schema, schema)
 
 
 @pytest.mark.corpus

@@ -61,6 +61,18 @@ for target, url in pairs:
 '''
 
 
+def fake_tools(bindir: Path, corpus: Path) -> Path:
+    """A folder for PATH with the curl stand-in (serving ``corpus``) and a ``trtsweep`` launcher."""
+    import sys
+
+    bindir.mkdir()
+    (bindir / "curl").write_text(FAKE_CURL.format(python=sys.executable, corpus=str(corpus)))
+    (bindir / "trtsweep").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m trtsweep.cli "$@"\n')
+    for tool in bindir.iterdir():
+        tool.chmod(0o755)
+    return bindir
+
+
 @pytest.mark.corpus
 def test_readme_quick_start_runs_literally_and_ends_in_real_results(tmp_path):
     """The quick start's download-and-analyse block, run by bash as written; curl is replaced by a stand-in
@@ -68,18 +80,12 @@ def test_readme_quick_start_runs_literally_and_ends_in_real_results(tmp_path):
     path in README fails here)."""
     import os
     import subprocess
-    import sys
 
     from corpus_location import CORPUS_DIR
 
     blocks = readme_blocks("Quick start")
     script = next(b for b in blocks if "curl " in b)
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    (bindir / "curl").write_text(FAKE_CURL.format(python=sys.executable, corpus=str(CORPUS_DIR)))
-    (bindir / "trtsweep").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m trtsweep.cli "$@"\n')
-    for tool in bindir.iterdir():
-        tool.chmod(0o755)
+    bindir = fake_tools(tmp_path / "bin", CORPUS_DIR)
     work = tmp_path / "work"
     work.mkdir()
     env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ['PATH']}", COLUMNS="200")

@@ -8,19 +8,17 @@ names), `sweep.example.yaml` and `examples/`, and the trtexec test double on PAT
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from corpus_location import CORPUS_DIR
-from e2e_helpers import FAST_PERF
-from test_docs import FAKE_CURL
+from e2e_helpers import double_env
+from test_docs import fake_tools
 
 from trtsweep.cli import main
 
@@ -92,18 +90,9 @@ def test_every_example_runs(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "examples", work / "examples")
     (work / "tests").mkdir()
     (work / "tests" / "trtexec_double").symlink_to(DOUBLE)
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    (bindir / "curl").write_text(FAKE_CURL.format(python=sys.executable, corpus=str(CORPUS_DIR)))
-    (bindir / "trtsweep").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m trtsweep.cli "$@"\n')
-    for tool in bindir.iterdir():
-        tool.chmod(0o755)
-    config = tmp_path / "double.json"
-    config.write_text(json.dumps({"gpus": ["NVIDIA H100 PCIe", "NVIDIA H100 PCIe"], "perf": FAST_PERF}))
-    unset = ("TRTEXEC", "TRTEXEC_DOUBLE_VERSION", "CUDA_VISIBLE_DEVICES", "NVIDIA_SMI_DOUBLE_FIXTURE")
-    env = {k: v for k, v in os.environ.items() if k not in unset}
-    env.update(PATH=os.pathsep.join([str(bindir), str(DOUBLE), env["PATH"]]), COLUMNS="100",
-               TRTEXEC_DOUBLE_CONFIG=str(config))
+    bindir = fake_tools(tmp_path / "bin", CORPUS_DIR)
+    env = double_env(tmp_path, {"gpus": ["NVIDIA H100 PCIe", "NVIDIA H100 PCIe"]})  # --gpus 0,1 is valid
+    env.update(PATH=os.pathsep.join([str(bindir), env["PATH"]]), COLUMNS="100")
     res = subprocess.run(["bash", "-euo", "pipefail", "-c", setup], cwd=work, env=env, capture_output=True,
                          text=True, timeout=120)
     assert res.returncode == 0, res.stderr
