@@ -148,11 +148,15 @@ def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, fresh: bool, re
         raise UserError(f"{run_dir}: the run folder cannot be read back ({exc})") from None
     code = 128 + int(stopped_by[0] if stopped_by else signal.SIGINT) if summary.interrupted else (
         1 if set(outcome) - {"passed"} or summary.results_error else 0)
-    doc = _write_summary_json(summary, plan, outcome, code)
+    from trtsweep import store
+    from trtsweep.analysis.model import build_model
+
+    model = build_model(store.load_result_set(plan.run_dir))  # one model for summary.json and the text
+    doc = _write_summary_json(model, summary, plan, outcome, code)
     if as_json:
         click.echo(json.dumps(doc, indent=2))
     else:
-        _print_run_summary(summary, plan, outcome)
+        _print_run_summary(model, summary, plan, outcome)
     if summary.results_error:
         click.echo(f"warning: {summary.results_error}; the records are kept, 'trtsweep report' reads them",
                    err=True)
@@ -167,12 +171,10 @@ def _resume_command() -> str:
     return shlex.join(["trtsweep", *(a for a in sys.argv[1:] if a != "--fresh")])
 
 
-def _write_summary_json(summary, plan, outcome, code: int) -> dict:
+def _write_summary_json(model, summary, plan, outcome, code: int) -> dict:
     from trtsweep import store
-    from trtsweep.analysis.model import build_model
     from trtsweep.reports.run_summary import run_summary
 
-    model = build_model(store.load_result_set(plan.run_dir))
     doc = run_summary(model, plan.run_dir, summary.by_status, summary.skipped_done, outcome,
                       summary.failures_by_class, summary.interrupted, code, summary.results_error)
     try:
@@ -202,12 +204,9 @@ def _signals_as_interrupt(seen: list[int]) -> Iterator[None]:
             signal.signal(s, h)
 
 
-def _print_run_summary(summary, plan, outcome) -> None:
-    from trtsweep import store
-    from trtsweep.analysis.model import build_model
+def _print_run_summary(model, summary, plan, outcome) -> None:
     from trtsweep.reports.tables import fmt
 
-    model = build_model(store.load_result_set(plan.run_dir))
     counts = summary.by_status
     ran = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing to do"
     head = "interrupted" if summary.interrupted else "done"
