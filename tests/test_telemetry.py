@@ -238,7 +238,7 @@ def test_without_nvml_the_watch_says_not_available() -> None:
 
 
 def test_real_pynvml_without_a_driver_is_not_available() -> None:
-    pytest.importorskip("pynvml", reason="nvidia-ml-py not installed: the fake covers the rest")
+    pytest.importorskip("pynvml", reason="nvidia-ml-py is in the dev extra: pip install -e '.[dev]'")
     t = tm.Telemetry()
     if t.available:  # a machine with a GPU: nothing to check here
         assert t.devices
