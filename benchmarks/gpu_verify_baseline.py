@@ -174,9 +174,11 @@ def trtsweep_records(dtype: str, batches: list[int], args: argparse.Namespace, w
             log = step.log_path.read_text(errors="replace") if step.log_path.is_file() else ""
             raise SystemExit(f"BASELINE step {step.id} {result.status}: {result.reason}\n{log[-2000:]}")
         rec = json.loads((step.dir / "record.json").read_text())
+        tel = rec.get("telemetry") or {}
         print(f"  trtsweep {step.id}: {rec['options']['timed_inferences']} inferences, GPU compute median "
               f"{rec['gpu_compute_ms']['median']:.5g} ms, end-to-end median "
-              f"{rec['end_to_end_ms']['median']:.5g} ms", flush=True)
+              f"{rec['end_to_end_ms']['median']:.5g} ms; SM clock MHz while busy {tel.get('sm_clock_mhz')}, "
+              f"reasons {tel.get('reasons')}", flush=True)
         out[rec["options"]["batch"]] = rec
     return out
 
@@ -188,6 +190,7 @@ def hand_timing(module, torch, batch: int, dtype, args: argparse.Namespace) -> t
     out_host = None
     start, mid, end = (torch.cuda.Event(enable_timing=True) for _ in range(3))
     gpu, e2e = [], []
+    clocks = _Clock()
     with torch.inference_mode():
         t_begin = time.perf_counter()
         while (time.perf_counter() - t_begin) * 1000 < args.warmup_ms:
@@ -207,7 +210,49 @@ def hand_timing(module, torch, batch: int, dtype, args: argparse.Namespace) -> t
             end.synchronize()
             e2e.append((time.perf_counter() - t0) * 1000)
             gpu.append(start.elapsed_time(mid))
+            if len(gpu) % 200 == 0:
+                clocks.sample()
+    HAND_CLOCKS.append(clocks.median())
     return statistics.median(gpu), statistics.median(e2e)
+
+
+HAND_CLOCKS: list[float | None] = []
+
+
+class _Clock:
+    """The SM clock (MHz) of GPU 0 sampled now and then through NVML, when nvidia-ml-py is there: the tracker
+    is so small that its GPU time follows the clock the GPU happens to run at."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+        try:
+            import pynvml
+
+            pynvml.nvmlInit()
+            self.nvml, self.handle = pynvml, pynvml.nvmlDeviceGetHandleByIndex(0)
+        except Exception:  # noqa: BLE001 - optional: no NVML, no clock column
+            self.nvml = None
+
+    def sample(self) -> None:
+        if self.nvml is not None:
+            self.values.append(float(self.nvml.nvmlDeviceGetClockInfo(self.handle, self.nvml.NVML_CLOCK_SM)))
+
+    def median(self) -> float | None:
+        return statistics.median(self.values) if self.values else None
+
+
+def hand_in_fresh_process(batch: int, dtype: str,
+                          args: argparse.Namespace) -> tuple[float, float, float | None]:
+    """The hand timing again, in a new Python process started the way trtsweep starts a BASELINE step: the
+    control that separates "trtsweep measures differently" from "a fresh process meets another GPU state"."""
+    import subprocess
+
+    cmd = [sys.executable, __file__, "--hand-child", f"--batches={batch}", f"--dtypes={dtype}",
+           f"--warmup-ms={args.warmup_ms}", f"--iterations={args.iterations}",
+           f"--duration-s={args.duration_s}"]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    doc = json.loads(out.strip().splitlines()[-1])
+    return doc["gpu"], doc["e2e"], doc["clock"]
 
 
 def naive_timing(module, torch, batch: int, dtype, n: int = 200) -> float:  # noqa: ANN001
@@ -263,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration-s", type=float, default=3)
     p.add_argument("--tolerance-pct", type=float, default=2.0)
     p.add_argument("--reference-only", action="store_true", help="only check numpy vs onnxruntime (CPU)")
+    p.add_argument("--hand-child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.reference_only:
         return reference_only()
@@ -273,6 +319,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from examples.models.tracker_torch import make_tracker
 
+    if args.hand_child:
+        dtype = {"float32": torch.float32, "float16": torch.float16}[args.dtypes]
+        module = make_tracker().to("cuda", dtype=dtype)
+        g, e = hand_timing(module, torch, int(args.batches), dtype, args)
+        print(json.dumps({"gpu": g, "e2e": e, "clock": HAND_CLOCKS[-1]}))
+        return 0
     batches = [int(b) for b in args.batches.split(",")]
     print(f"GPU: {torch.cuda.get_device_name()}, torch {torch.__version__}, CUDA {torch.version.cuda}")
     bad = module_matches_onnx(torch, make_tracker().cuda())
@@ -284,6 +336,13 @@ def main(argv: list[str] | None = None) -> int:
             before = {b: hand_timing(module, torch, b, dtype, args) for b in batches}
             records = trtsweep_records(name, batches, args, Path(tmp))
             after = {b: hand_timing(module, torch, b, dtype, args) for b in batches}
+            n = len(batches)
+            for b, before_clock, after_clock in zip(batches, HAND_CLOCKS[-2 * n:-n], HAND_CLOCKS[-n:],
+                                                    strict=True):
+                fresh = hand_in_fresh_process(b, name, args)
+                print(f"  hand {name} b{b}: in this process GPU {before[b][0]:.5g}/{after[b][0]:.5g} ms "
+                      f"(before/after) at SM {before_clock}/{after_clock} MHz; in a fresh process GPU "
+                      f"{fresh[0]:.5g} ms, e2e {fresh[1]:.5g} ms at SM {fresh[2]} MHz", flush=True)
             for b in batches:
                 rec = records[b]
                 rows.append(Row(b, name, rec["gpu_compute_ms"]["median"], (before[b][0] + after[b][0]) / 2,

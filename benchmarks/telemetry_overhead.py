@@ -2,9 +2,10 @@
 
     python benchmarks/telemetry_overhead.py [--seconds 10] [--steps 40]
 
-Both against the fake NVML of the tests (``tests/fake_nvml``), so they measure trtsweep's own work (the
-thread, the summary, ``telemetry.json``), not the driver's: a real NVML query costs a few microseconds to
-~1 ms more per call, which a GPU run of ``benchmarks/gpu_verify_telemetry.sh`` shows.
+By default against the fake NVML of the tests (``tests/fake_nvml``), so they measure trtsweep's own work
+(the thread, the summary, ``telemetry.json``), not the driver's. With ``--real`` (on a GPU machine, with
+``nvidia-ml-py`` importable) the same three measurements go through the real NVML on GPU 0, driver calls
+included.
 
 1. CPU share: process CPU time while only the sampler runs (the main thread sleeps) over wall time, minus
    the same without a sampler. Target < 1 % of one core.
@@ -25,10 +26,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests" / "fake_nvml"))
-
-from fake import FakeNvmlLib  # noqa: E402
-
 from trtsweep.orchestrate import telemetry as tm  # noqa: E402
 from trtsweep.orchestrate.plan import Step  # noqa: E402
 from trtsweep.orchestrate.step import Gpu, run_one  # noqa: E402
@@ -36,8 +33,19 @@ from trtsweep.orchestrate.step import Gpu, run_one  # noqa: E402
 STREAM = REPO / "tests" / "fixtures" / "telemetry" / "h200_powercap.json"
 
 
-def _fake() -> FakeNvmlLib:
+REAL = False
+
+
+def _fake() -> object | None:
+    """The NVML library the measurements use: the fake one, or ``None`` (the real ``pynvml``) with --real."""
     import json
+
+    if REAL:
+        return None
+    # Only here: tests/fake_nvml also holds a `pynvml` shim that must not shadow the real one under --real.
+    sys.path.insert(0, str(REPO / "tests" / "fake_nvml"))
+    from fake import FakeNvmlLib  # noqa: PLC0415
+
 
     doc = json.loads(STREAM.read_text())
     doc["gpus"][0]["stream"]["loop"] = True
@@ -67,7 +75,14 @@ def per_sample_cpu_us(n: int = 20000) -> float:
     """CPU microseconds the sampler loop spends per sample (the NVML reads, and the process list every
     ``PROCESS_EVERY``-th sample with its /proc classification), measured in a tight loop: precise where
     the process CPU clock is too coarse for 0.1 % shares."""
-    nvml = tm.Nvml(_fake())
+    if REAL:
+        import pynvml
+
+        pynvml.nvmlInit()
+        nvml = tm.Nvml(pynvml)
+        n = min(n, 2000)  # real driver calls are slower; 2000 samples still take seconds
+    else:
+        nvml = tm.Nvml(_fake())
     dev = nvml.devices()[0]
     s = tm.Sampler(nvml, dev)
     h = nvml.handle(0)
@@ -106,7 +121,11 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--steps", type=int, default=40)
     p.add_argument("--rate", type=float, default=10.0)
+    p.add_argument("--real", action="store_true", help="the real NVML (pynvml) on GPU 0 instead of the fake")
     args = p.parse_args()
+    global REAL
+    REAL = args.real
+    print("NVML:", "real (pynvml, GPU 0)" if REAL else "the tests' fake (tests/fake_nvml)")
     busy, idle, n = cpu_share(args.seconds, args.rate)
     print(f"sampler at {args.rate:g} Hz for {args.seconds:g} s: {n} samples; process CPU {busy * 100:.3f} % "
           f"of one core vs {idle * 100:.3f} % with no sampler (the CPU clock is too coarse to separate them)")

@@ -50,7 +50,8 @@ def _text(value: Any) -> str | None:
 def env_facts(rs: ResultSet) -> dict[str, str | None]:
     """The facts of one run folder the gate compares, by name."""
     gpu = _gpu0(rs)
-    trt = rs.env.get("trtexec") if isinstance(rs.env.get("trtexec"), dict) else {}
+    trt_env = rs.env.get("trtexec")
+    trt: dict[str, Any] = trt_env if isinstance(trt_env, dict) else {}
     clocks = None
     if gpu.get("max_sm_clock_mhz") is not None:
         clocks = f"max SM {gpu.get('max_sm_clock_mhz')} MHz, memory {gpu.get('max_memory_clock_mhz')} MHz"

@@ -182,7 +182,7 @@ def variant_diff(
             )
     elif not timed:
         notes.append("no layer times on both sides: the engine graphs are compared, not their times")
-    prec = [
+    prec: list[tuple[str, str | None, str | None]] = [
         (" + ".join(r.names_b or r.names_a), r.precision_a, r.precision_b)
         for r in rows
         if r.names_a and r.names_b and r.precision_a and r.precision_b and r.precision_a != r.precision_b

@@ -92,8 +92,9 @@ def variant_key(model: str | None, sha256: str | None, axes: dict[str, Any]) -> 
 
 
 def _model_sha(rs: ResultSet, variant_id: str, model: str | None) -> str | None:
-    entry = next((e for e in rs.lock.get("variants", []) if e.get("id") == variant_id), {})
-    build = entry.get("build") if isinstance(entry.get("build"), dict) else {}
+    entry: dict[str, Any] = next((e for e in rs.lock.get("variants", []) if e.get("id") == variant_id), {})
+    build_entry = entry.get("build")
+    build: dict[str, Any] = build_entry if isinstance(build_entry, dict) else {}
     sha = build.get("typed_onnx_sha256") or build.get("onnx_sha256")
     if not sha and model:
         info = (rs.env.get("models") or {}).get(model) or {}

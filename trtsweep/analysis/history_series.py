@@ -71,7 +71,9 @@ def build_series(points: Iterable[Point], expected_runs: Iterable[str] = ()) -> 
         grouped.setdefault((p.target, p.variant), {}).setdefault(p.night, []).append(p)
     out = {}
     for (target, variant), by_night in grouped.items():
-        nights, versions, starts, why = [], [], [0], {}
+        nights: list[cp.Night] = []
+        versions: list[str | None] = []
+        starts, why = [0], {}
         for night in sorted(by_night):
             pts = sorted(by_night[night], key=lambda p: (p.created, p.run, p.repeat))
             trt = pts[-1].trt_version

@@ -15,7 +15,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 SUMMARY_VERSION = 1
 
@@ -209,16 +209,16 @@ def _processes(seen: Sequence[ProcessSeen], kind: str, rate_hz: float | None) ->
 
 # ---------------------------------------------------------------- reading a summary
 
-def available(summary: Mapping[str, Any] | None) -> bool:
+def available(summary: Mapping[str, Any] | None) -> TypeGuard[Mapping[str, Any]]:
     """True when the summary holds measured telemetry with at least one busy sample."""
-    return bool(summary) and bool(summary.get("available")) and bool(summary.get("busy_samples"))
+    return summary is not None and bool(summary.get("available")) and bool(summary.get("busy_samples"))
 
 
 def sm_median(summary: Mapping[str, Any] | None) -> float | None:
     """Median SM clock (MHz) of the busy samples, or None."""
     if not available(summary):
         return None
-    clocks = summary.get("sm_clock_mhz") or {}  # type: ignore[union-attr]
+    clocks = summary.get("sm_clock_mhz") or {}
     value = clocks.get("median")
     return float(value) if value is not None else None
 
@@ -243,7 +243,7 @@ def worst_throttle(summary: Mapping[str, Any] | None) -> tuple[str, float] | Non
     """(reason, share of the busy time) of the throttle reason active longest, or None."""
     if not available(summary):
         return None
-    throttle = summary.get("throttle") or {}  # type: ignore[union-attr]
+    throttle = summary.get("throttle") or {}
     if not throttle:
         return None
     name = max(throttle, key=lambda k: (throttle[k], k))
@@ -287,7 +287,7 @@ def throttling(summary: Mapping[str, Any] | None, drop_threshold: float = CLOCK_
     if not dropped and not reasoned:
         return None
     name, share = worst if reasoned and worst else (None, None)
-    return Throttling(drop, name, share, sm_median(summary), summary.get("max_sm_clock_mhz"),  # type: ignore
+    return Throttling(drop, name, share, sm_median(summary), summary.get("max_sm_clock_mhz"),
                       is_locked)
 
 

@@ -181,8 +181,10 @@ def load_measured(root: Path, lock: dict[str, Any]) -> list[MeasuredResult]:
     for e in entries:
         if not isinstance(e, dict) or not isinstance(e.get("id"), str) or Path(e["id"]).name != e["id"]:
             raise store.RunFolderError(f"{root / store.LOCK_FILE}: a 'baselines' entry without a plain id")
-        expected = e.get("step_argv") if isinstance(e.get("step_argv"), list) else []
-        statuses, records = [], []
+        argvs = e.get("step_argv")
+        expected: list[Any] = argvs if isinstance(argvs, list) else []
+        statuses: list[str] = []
+        records = []
         for k in range(max(int(e.get("repeats") or 1), 1)):
             sdir = baseline_dir(root, e["id"], k)
             st = store.step_status(sdir)

@@ -114,10 +114,10 @@ def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, fresh: bool, re
     except GpuChoiceError as exc:
         raise UserError(str(exc)) from None
     from trtsweep.cli.console import Progress
-    from trtsweep.cli.doctor import preflight
+    from trtsweep.cli.doctor import preflight as doctor_preflight
 
     if not quiet:
-        for line in preflight(plan.trtexec, ".".join(map(str, plan.version))):
+        for line in doctor_preflight(plan.trtexec, ".".join(map(str, plan.version))):
             click.echo(line, err=True)  # stderr: the summary on stdout stays as scripts read it
 
     stopped_by: list[int] = []

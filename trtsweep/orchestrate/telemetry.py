@@ -14,6 +14,7 @@ pass a fake replaying recorded sample streams (``tests/fake_nvml``).
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 import time
@@ -327,7 +328,7 @@ class Telemetry:
             return
         if lib is None:
             try:
-                import pynvml as lib  # noqa: PLC0415 - optional: the nvml extra
+                lib = importlib.import_module("pynvml")  # optional: the nvml extra
             except ImportError:
                 self.reason = INSTALL_HINT
                 return

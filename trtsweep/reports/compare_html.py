@@ -21,7 +21,7 @@ from trtsweep.analysis.compare import METRICS, MultiComparison  # noqa: E402
 from trtsweep.analysis.compare_env import cautions, factors_text  # noqa: E402
 from trtsweep.analysis.compare_layers import LayerDiff  # noqa: E402
 from trtsweep.reports.compare_text import common_axes, num, pct, short_key, summary_line  # noqa: E402
-from trtsweep.reports.plots.base import GREY, OKABE_ITO, STYLE  # noqa: E402
+from trtsweep.reports.plots.base import GREY, OKABE_ITO, house_style  # noqa: E402
 from trtsweep.store import atomic_write_text  # noqa: E402
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -103,7 +103,7 @@ def draw_chart(multi: MultiComparison, path: Path) -> Path | None:
     ][:MAX_BARS]
     if not rows:
         return None
-    with matplotlib.rc_context(STYLE):
+    with house_style():
         fig = Figure(figsize=(9, 1.2 + 0.32 * len(rows)), layout="constrained")
         ax = fig.subplots()
         ys = list(range(len(rows)))[::-1]

@@ -12,6 +12,7 @@ from typing import Any
 from trtsweep.analysis.compare import METRICS, VERDICTS, Change, Comparison, MultiComparison, Side
 from trtsweep.analysis.compare_env import cautions, factors_text
 from trtsweep.analysis.compare_layers import LayerDiff, LayerRow
+from trtsweep.analysis.model import ResultModel
 
 SCHEMA_VERSION = 1
 SCHEMA_FILE = Path(__file__).with_name("compare.schema.json")
@@ -118,13 +119,18 @@ def _diff(d: LayerDiff) -> dict[str, Any]:
     }
 
 
+def _models(multi: MultiComparison) -> list[ResultModel | None]:
+    """Each side's model, or None for every side when the comparison was built without them."""
+    return list(multi.models) if multi.models else [None] * len(multi.labels)
+
+
 def to_json(multi: MultiComparison, diffs: list[LayerDiff] | None = None) -> dict[str, Any]:
     """The JSON document of a comparison (dicts and lists of plain values)."""
     return {
         "schema_version": SCHEMA_VERSION,
         "runs": [
             {"label": label, "path": str(m.root) if m is not None else None}
-            for label, m in zip(multi.labels, multi.models or [None] * len(multi.labels), strict=True)
+            for label, m in zip(multi.labels, _models(multi), strict=True)
         ],
         "reference": 0,
         "pairs": [_pair(p, i) for i, p in enumerate(multi.pairs, start=1)],

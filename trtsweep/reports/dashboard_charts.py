@@ -8,10 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
 from matplotlib.figure import Figure  # Figure alone, never pyplot: no GUI backend, no global state
 
-from trtsweep.reports.plots.base import GREY, STYLE, _text
+from trtsweep.reports.plots.base import GREY, _text, house_style
 
 NIGHT = "#0072B2"
 LEVEL = "#333333"
@@ -65,7 +64,7 @@ def _draw(ax: Any, s: SeriesView, metric: str, title: str) -> None:
 
 def draw_series(s: SeriesView, path: Path, metric: str) -> Path:
     """One series' chart as a PNG."""
-    with matplotlib.rc_context(STYLE):
+    with house_style():
         fig = Figure(figsize=(7.6, 2.6), dpi=96, layout="constrained")
         ax = fig.subplots()
         _draw(ax, s, metric, f"{s.variant}  [{s.verdict.kind}]")
@@ -77,7 +76,7 @@ def draw_grid(series: Sequence[SeriesView], path: Path, metric: str) -> Path:
     """Several series, one panel each, in one PNG (``history trend``)."""
     cols = 1 if len(series) == 1 else 2
     rows = max(1, -(-len(series) // cols))
-    with matplotlib.rc_context(STYLE):
+    with house_style():
         fig = Figure(figsize=(7.6 * cols, 2.7 * rows), dpi=96, layout="constrained")
         axes = fig.subplots(rows, cols, squeeze=False).ravel().tolist()
         for ax, s in zip(axes, series, strict=False):

@@ -124,12 +124,18 @@ def _figure(
     width = width or (7.5 if n_panels == 1 else 5.2)
     cols = cols or min(n_panels, 3)
     rows = math.ceil(n_panels / cols)
-    with matplotlib.rc_context(cast(Any, STYLE)):
+    with house_style():
         fig = Figure(figsize=(width * cols, height * rows), layout="constrained")
         axes = fig.subplots(rows, cols, sharey=sharey, sharex=sharex, squeeze=False).ravel().tolist()
     for ax in axes[n_panels:]:
         ax.set_visible(False)
     return fig, axes[:n_panels]
+
+
+def house_style() -> Any:
+    """``matplotlib.rc_context`` of :data:`STYLE`: every chart of every report drawn in one style (the
+    cast: matplotlib types rc keys as a Literal, STYLE is a plain dict)."""
+    return matplotlib.rc_context(cast(Any, STYLE))
 
 
 def _hbar_width(ctx: PlotContext) -> float:
@@ -139,7 +145,7 @@ def _hbar_width(ctx: PlotContext) -> float:
 
 def _save(fig: Figure, ctx: PlotContext, name: str) -> Path:
     path = ctx.out_dir / f"{name}.png"
-    with matplotlib.rc_context(cast(Any, STYLE)):
+    with house_style():
         fig.savefig(path, format="png", facecolor="white")
     return path
 
