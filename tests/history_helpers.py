@@ -19,7 +19,16 @@ GPU = {"index": 0, "name": "NVIDIA L4", "uuid": "GPU-11111111-2222-3333-4444-555
        "driver_version": "550.54.15", "sm_clock_mhz": 2040, "max_sm_clock_mhz": 2040, "power_limit_w": 72.0}
 
 
-def record(latency_ms: float, batch: int = 1, trt: str = "10.8.0", layers: int = 0) -> RunRecord:
+def busy_telemetry(median_mhz: float, max_mhz: float = 2040,
+                   reasons: dict[str, float] | None = None) -> dict[str, Any]:
+    """A telemetry summary of a step whose busy samples ran at ``median_mhz`` (the fields the gates read)."""
+    return {"available": True, "samples": 50, "busy_samples": 40, "max_sm_clock_mhz": max_mhz,
+            "sm_clock_mhz": {"min": median_mhz - 15, "median": median_mhz, "max": median_mhz + 15},
+            "reasons": reasons or {}, "throttle": reasons or {}}
+
+
+def record(latency_ms: float, batch: int = 1, trt: str = "10.8.0", layers: int = 0,
+           telemetry: dict[str, Any] | None = None) -> RunRecord:
     """A passed record whose time per batch is ``latency_ms`` (one stream: trtexec's median latency)."""
     def st(v: float) -> Stats:
         return Stats(min=v * 0.98, max=v * 1.05, mean=v * 1.001, median=v, percentiles={"p99": v * 1.03})
@@ -30,7 +39,7 @@ def record(latency_ms: float, batch: int = 1, trt: str = "10.8.0", layers: int =
                      gpu_compute_ms=st(latency_ms * 0.9), gpu_compute_cv_pct=0.8,
                      layers=[LayerRecord(name=f"layer{i}", type="Convolution", precision="fp16",
                                          time_ms=latency_ms / max(layers, 1), time_pct=100.0 / max(layers, 1))
-                             for i in range(layers)] or None)
+                             for i in range(layers)] or None, telemetry=telemetry)
 
 
 def variant_axes(precision: str, batch: int) -> dict[str, Any]:
@@ -40,7 +49,8 @@ def variant_axes(precision: str, batch: int) -> dict[str, Any]:
 
 def write_run(root: Path, night: str, values: dict[tuple[str, int], list[float]], run_id: str | None = None,
               host: str = "lab-l4", gpu: dict[str, Any] | None = None, trt: str = "10.8.0",
-              meta: bool = True, layers: int = 0, origin: str = "run") -> Path:
+              meta: bool = True, layers: int = 0, origin: str = "run",
+              telemetry: dict[str, Any] | None = None) -> Path:
     """A run folder measured on ``night``: per (precision, batch), one repeat per listed latency (ms)."""
     gpu = dict(GPU if gpu is None else gpu)
     entries = []
@@ -51,7 +61,7 @@ def write_run(root: Path, night: str, values: dict[tuple[str, int], list[float]]
         for k, ms in enumerate(reps):
             step = store.variant_dir(root, vid, k)
             step.mkdir(parents=True, exist_ok=True)
-            store.write_step(step, record(ms, batch, trt, layers), "passed", durable=False)
+            store.write_step(step, record(ms, batch, trt, layers, telemetry), "passed", durable=False)
     store.atomic_write_json(root / store.LOCK_FILE, {"variants": entries, "spec_sha256": "cd" * 32},
                             durable=False)
     env = {"created": f"{night}T02:00:00+00:00", "host": host, "gpus": [gpu], "driver_version": "550.54.15",

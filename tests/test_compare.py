@@ -31,6 +31,7 @@ def record(
     cv: float | None = None,
     qps: float | None = None,
     unstable: bool = False,
+    telemetry: dict[str, Any] | None = None,
 ) -> RunRecord:
     return RunRecord(
         source="x.log",
@@ -42,6 +43,7 @@ def record(
         throughput_qps=qps if qps is not None else 1000.0 / gpu_ms,
         gpu_compute_cv_pct=cv,
         warnings=[WarningRecord("unstable_gpu_compute", "unstable")] if unstable else [],
+        telemetry=telemetry,
     )
 
 
@@ -59,7 +61,7 @@ def make_run(
         for k, ms in enumerate(values):
             d = root / "runs" / vid / (f"repeat-{k}" if k else "")
             d.mkdir(parents=True, exist_ok=True)
-            extra = {x: spec[x] for x in ("cv", "qps", "unstable", "gpu") if x in spec}
+            extra = {x: spec[x] for x in ("cv", "qps", "unstable", "gpu", "telemetry") if x in spec}
             (d / "record.json").write_text(json.dumps(record(ms, trt=trt, **extra).to_dict()))
             (d / "status").write_text(json.dumps({"status": "passed"}))
     (root / "spec.lock.json").write_text(json.dumps({"variants": entries}))
@@ -179,6 +181,45 @@ def test_unstable_side_is_inconclusive_not_a_regression(tmp_path: Path) -> None:
     wide = make_run(tmp_path / "w", {"v": {"axes": {"batch": 1}, "values": [10.0, 12.5, 10.0, 12.5, 11.0]}})
     res = cli(a, wide, "--threshold", "3")
     assert "B repeats spread" in res.output and "inconclusive" in res.output
+
+
+def busy(median_mhz: float, max_mhz: float = 1980, reasons: dict[str, float] | None = None) -> dict[str, Any]:
+    """A telemetry summary of a step whose busy samples ran at ``median_mhz`` (the fields the gate reads)."""
+    return {"available": True, "samples": 50, "busy_samples": 40, "max_sm_clock_mhz": max_mhz,
+            "sm_clock_mhz": {"min": median_mhz - 15, "median": median_mhz, "max": median_mhz + 15},
+            "reasons": reasons or {}, "throttle": reasons or {}}
+
+
+def test_clock_gate_makes_a_slowdown_at_another_clock_inconclusive(tmp_path: Path) -> None:
+    def one(name: str, values: list[float], telemetry: dict[str, Any]) -> Path:
+        variant = {"axes": {"batch": 1}, "values": values, "telemetry": telemetry}
+        return make_run(tmp_path / name, {"v": variant})
+
+    a = one("a", A5, busy(1980))
+    slower = scaled(A5, 1.10)
+    res = cli(a, one("b", slower, busy(1500)), "--fail-on-regression")
+    assert res.exit_code == 0, res.output  # not a regression: B ran 24 % below A's clock
+    assert "SM clock median 1980 MHz (A) vs 1500 MHz (B)" in res.output and "inconclusive" in res.output
+    # The same slowdown at the same clock is a regression (the gate is what changed the verdict).
+    res = cli(a, one("c", slower, busy(1975)), "--fail-on-regression")
+    assert res.exit_code == 3 and "slower" in res.output
+    # One side spent its run at the power cap, the other not: inconclusive even at a similar median.
+    res = cli(a, one("d", slower, busy(1960, reasons={"sw_power_cap": 0.8})), "--format", "json")
+    change = json.loads(res.output)["pairs"][0]["changes"][0]
+    assert change["verdict"] == "inconclusive" and "side B throttled" in change["why"]
+
+
+def test_clock_gate_across_gpu_models_uses_the_share_of_each_maximum() -> None:
+    from trtsweep.analysis.telemetry import clock_gap
+
+    # An H100 at 1755 of 1980 MHz (89 %) and an L4 at 1785 of 2040 MHz (88 %): comparable.
+    assert clock_gap(1755, 1980, 1785, 2040) is None
+    # The L4 at 1200 of 2040 MHz (59 %): the hardware comparison would compare a throttled L4.
+    why = clock_gap(1755, 1980, 1200, 2040)
+    assert why is not None and "89 % of its maximum" in why and "59 %" in why
+    # One model: MHz compared directly.
+    assert clock_gap(1980, 1980, 1900, 1980, threshold=0.05) is None
+    assert clock_gap(1980, 1980, 1700, 1980, threshold=0.05) is not None
 
 
 def test_throughput_higher_is_better(tmp_path: Path) -> None:

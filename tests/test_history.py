@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from history_helpers import GPU, MODEL_SHA, dump, write_run
+from history_helpers import GPU, MODEL_SHA, busy_telemetry, dump, write_run
 
 from trtsweep import store
 from trtsweep.analysis.history_extract import run_entry
@@ -178,10 +179,11 @@ def test_env_var_names_the_database(tmp_path: Path) -> None:
 
 
 def _series(tmp_path: Path, db: Path, per_night: list[dict[tuple[str, int], list[float]]],
-            start: int = 1) -> list[Path]:
+            start: int = 1, telemetry: list[dict[str, Any] | None] | None = None) -> list[Path]:
     runs = []
-    for night, values in zip(nights(len(per_night), start), per_night, strict=True):
-        run = write_run(tmp_path / night, night, values)
+    tel = telemetry or [None] * len(per_night)
+    for night, values, t in zip(nights(len(per_night), start), per_night, tel, strict=True):
+        run = write_run(tmp_path / night, night, values, telemetry=t)
         assert run_cli("history", "add", run, "--db", db).exit_code == 0
         runs.append(run)
     return runs
@@ -212,6 +214,31 @@ def test_check_flags_a_step_once_three_nights_show_it(tmp_path: Path) -> None:
     res = run_cli("history", "check", runs[-2], "--db", db, "--format", "json")
     assert res.exit_code == 0, res.output
     assert {v["verdict"] for v in json.loads(res.output)["variants"]} == {"no_change"}
+
+
+def test_check_is_inconclusive_when_tonight_ran_at_another_clock(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite"
+    per_night = _nights_with_step(10)
+    # Ten nights at 2010 MHz; the three slower nights ran at 1650 MHz (the step is the clock, not the code).
+    clocks = [busy_telemetry(2010)] * 10 + [busy_telemetry(1650)] * 3
+    runs = _series(tmp_path, db, per_night, telemetry=clocks)
+    res = run_cli("history", "check", runs[-1], "--db", db, "--format", "json")
+    assert res.exit_code == 4, res.output
+    out = {v["variant"]: v for v in json.loads(res.output)["variants"]}
+    a = out["net fp16 b1 static"]
+    assert a["verdict"] == "inconclusive" and "2010 MHz (earlier nights) vs 1650 MHz (tonight)" in a["reason"]
+    # The same nights at one clock: the step is a regression (the clock gate is what held it back).
+    db2 = tmp_path / "h2.sqlite"
+    runs = _series(tmp_path / "same", db2, per_night, telemetry=[busy_telemetry(2010)] * 13)
+    res = run_cli("history", "check", runs[-1], "--db", db2, "--format", "json")
+    assert res.exit_code == 3, res.output
+    # Throttled tonight (power cap 80 % of the run) while the earlier nights were not, at a similar clock.
+    db3 = tmp_path / "h3.sqlite"
+    capped = [busy_telemetry(2010)] * 12 + [busy_telemetry(2000, reasons={"sw_power_cap": 0.8})]
+    runs = _series(tmp_path / "capped", db3, _nights_with_step(20), telemetry=capped)
+    res = run_cli("history", "check", runs[-1], "--db", db3, "--format", "json")
+    why = {v["variant"]: v["reason"] for v in json.loads(res.output)["variants"]}
+    assert res.exit_code == 4 and "tonight's run throttled" in why["net fp16 b1 static"]
 
 
 def test_check_of_a_run_not_yet_added_reads_it_without_writing(tmp_path: Path) -> None:

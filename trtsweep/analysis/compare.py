@@ -29,6 +29,7 @@ from typing import Any
 
 from trtsweep.analysis import axes as ax
 from trtsweep.analysis import metrics as mx
+from trtsweep.analysis import telemetry as tel
 from trtsweep.analysis.compare_env import EnvFactor, compare_env
 from trtsweep.analysis.model import ResultModel, VariantView, build_model
 from trtsweep.analysis.stats import Shift, log_spread, pooled_log_spread, shift
@@ -91,6 +92,7 @@ class Side:
     cv_pct: float | None  # the largest GPU-compute CoV trtexec reported for a repeat
     cv_limit_pct: float
     unstable_warning: bool  # trtexec printed "GPU compute time is unstable"
+    telemetry: dict[str, Any] | None = None  # the repeats' GPU telemetry combined (None: none recorded)
 
     @property
     def n(self) -> int:
@@ -225,7 +227,8 @@ def _side(view: VariantView, metric: Metric) -> Side:
     cvs = [r.gpu_compute_cv_pct for r in view.repeats if r.gpu_compute_cv_pct is not None]
     warned = any(w.code == "unstable_gpu_compute" for r in view.repeats for w in r.warnings)
     return Side(
-        view.variant_id, values, max(cvs) if cvs else None, cov_threshold_pct(view.record.trt_version), warned
+        view.variant_id, values, max(cvs) if cvs else None, cov_threshold_pct(view.record.trt_version),
+        warned, tel.combine(r.telemetry for r in view.repeats),
     )
 
 
@@ -260,6 +263,9 @@ def _judge(a: Side, b: Side, s: Shift, metric: Metric, t: float, single: bool) -
     if problems:
         advice = ": lock clocks (nvidia-smi -lgc), --useSpinWait, more repeats"
         return "inconclusive", "; ".join(problems) + advice
+    clocks = tel.clock_gate(a.telemetry, b.telemetry)
+    if clocks:
+        return "inconclusive", f"{clocks}: lock the SM clock on both (trtsweep doctor says how) and rerun"
     few = [
         f"{side.n} repeat{'s' if side.n != 1 else ''} on {name}"
         for name, side in (("A", a), ("B", b))

@@ -17,6 +17,7 @@ from typing import Any
 
 from trtsweep.analysis import axes as ax
 from trtsweep.analysis import metrics as mx
+from trtsweep.analysis import telemetry as tel
 from trtsweep.analysis.model import build_model
 from trtsweep.records import METRICS, RunRecord
 from trtsweep.store import ResultSet
@@ -58,6 +59,26 @@ def repeat_metrics(rec: RunRecord, batch: int | None, streams: int | None,
                 out[f"{key}.{stat}"] = float(value)
         for pkey, value in stats.percentiles.items():
             out[f"{key}.{pkey}"] = float(value)
+    out.update(telemetry_metrics(rec.telemetry))
+    return out
+
+
+# The repeat metrics that carry the GPU's clock state, read by the nightly check's clock gate.
+SM_CLOCK = "telemetry.sm_clock_mhz"
+MAX_SM_CLOCK = "telemetry.max_sm_clock_mhz"
+THROTTLED = "telemetry.throttled"
+
+
+def telemetry_metrics(summary: dict[str, Any] | None) -> dict[str, float]:
+    """A repeat's clock figures from its telemetry summary (empty without telemetry): the busy median SM
+    clock, the maximum, and 1.0 when it throttled (``analysis.telemetry.throttling``) else 0.0."""
+    median = tel.sm_median(summary)
+    if median is None:
+        return {}
+    out = {SM_CLOCK: float(median), THROTTLED: 0.0 if tel.throttling(summary) is None else 1.0}
+    top = summary.get("max_sm_clock_mhz") if summary else None
+    if isinstance(top, int | float) and top > 0:
+        out[MAX_SM_CLOCK] = float(top)
     return out
 
 

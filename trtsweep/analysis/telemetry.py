@@ -326,21 +326,49 @@ def combine(summaries: Iterable[Mapping[str, Any] | None]) -> dict[str, Any] | N
     return out
 
 
+def _max_clock(summary: Mapping[str, Any] | None) -> float | None:
+    value = summary.get("max_sm_clock_mhz") if summary else None
+    return float(value) if isinstance(value, int | float) and value > 0 else None
+
+
+def clock_gap(med_a: float, max_a: float | None, med_b: float, max_b: float | None,
+              threshold: float = CLOCK_GATE, names: tuple[str, str] = ("A", "B")) -> str | None:
+    """Why two median SM clocks (MHz) are too far apart to compare times measured at them, or None.
+
+    Two GPU models (other maximum clocks: a hardware comparison) are compared by the share of their own
+    maximum they ran at, since their clocks in MHz differ by design."""
+    a, b = names
+    if max_a and max_b and max_a != max_b:
+        share_a, share_b = med_a / max_a, med_b / max_b
+        gap = abs(share_a - share_b) / max(share_a, share_b)
+        if gap > threshold:
+            return (f"SM clock median at {share_a * 100:.0f} % of its maximum "
+                    f"({a}, {med_a:.0f} of {max_a:.0f} MHz) vs {share_b * 100:.0f} % "
+                    f"({b}, {med_b:.0f} of {max_b:.0f} MHz), {gap * 100:.0f} % apart "
+                    f"(threshold {threshold * 100:g} %): one GPU ran further below its maximum")
+        return None
+    top = max(med_a, med_b)
+    gap = abs(med_a - med_b) / top if top else 0.0
+    if gap > threshold:
+        return (f"SM clock median {med_a:.0f} MHz ({a}) vs {med_b:.0f} MHz ({b}), {gap * 100:.0f} % apart "
+                f"(threshold {threshold * 100:g} %): the GPU ran at another clock")
+    return None
+
+
 def clock_gate(summary_a: Mapping[str, Any] | None, summary_b: Mapping[str, Any] | None,
                threshold: float = CLOCK_GATE) -> str | None:
     """Why a comparison of run A with run B is inconclusive on clock grounds, or None when their clocks
     agree (or when a side has no telemetry: no evidence either way).
 
     Inconclusive when the median SM clocks differ by more than ``threshold`` (relative to the higher one),
-    or when one side throttled (``throttling``) and the other did not."""
+    or when one side throttled (``throttling``) and the other did not (see :func:`clock_gap` for two GPU
+    models)."""
     med_a, med_b = sm_median(summary_a), sm_median(summary_b)
     if med_a is None or med_b is None:
         return None
-    top = max(med_a, med_b)
-    gap = abs(med_a - med_b) / top if top else 0.0
-    if gap > threshold:
-        return (f"SM clock median {med_a:.0f} MHz (A) vs {med_b:.0f} MHz (B), {gap * 100:.0f} % apart "
-                f"(threshold {threshold * 100:g} %): the GPU ran at another clock")
+    gap = clock_gap(med_a, _max_clock(summary_a), med_b, _max_clock(summary_b), threshold)
+    if gap:
+        return gap
     t_a, t_b = throttling(summary_a), throttling(summary_b)
     if (t_a is None) != (t_b is None):
         side, t = ("A", t_a) if t_a is not None else ("B", t_b)

@@ -167,6 +167,7 @@ def check_cmd(run_dir: Path, metric: str, threshold: float, window: int, night: 
       trtsweep history check runs/2025-06-01 --metric samples_per_s --threshold 5 --format json
     """
     from trtsweep.analysis.history_check import check_entry
+    from trtsweep.analysis.history_extract import SM_CLOCK, THROTTLED
 
     entry = _entry(run_dir, (), night)
     with _open(db) as h:
@@ -175,7 +176,10 @@ def check_cmd(run_dir: Path, metric: str, threshold: float, window: int, night: 
         ids = {v.key: known[v.key] for v in entry.variants if v.key in known}
         stored = _guard(h.points, metric, [target] if target is not None else [], list(ids.values()))
         expected = [a.run_id for a in _guard(h.annotations) if a.expected]
-    result = check_entry(entry, stored, target, ids, metric, expected, threshold / 100, window, gate=None)
+        clocks = {m: _guard(h.points, m, [target] if target is not None else [], list(ids.values()))
+                  for m in (SM_CLOCK, THROTTLED)}
+    result = check_entry(entry, stored, target, ids, metric, expected, threshold / 100, window,
+                         clocks=clocks)
     if fmt == "json":
         click.echo(json.dumps(_check_json(result), indent=2))
     else:
