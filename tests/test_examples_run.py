@@ -46,8 +46,8 @@ def _is_trtsweep(line: str) -> bool:
     return line.startswith("trtsweep ") or re.match(r"^PATH=\S+ trtsweep ", line) is not None
 
 
-# Sections and commands whose examples run in this workspace. compare, history and doctor examples name
-# run folders and databases (or a GPU) the workspace does not make yet: tracked as open work in #21.
+# Sections and commands whose examples run in this workspace; those of compare, history and doctor run in
+# tests/test_examples_compare_history.py (they need two sweeps and a history database first).
 SECTIONS = ("Quick start", "Run a sweep", "Diagnose", "Inspect a model", "Parse and import")
 COMMANDS = ("diagnose", "import", "inspect", "parse", "plan", "report", "run")
 

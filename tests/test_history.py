@@ -241,6 +241,25 @@ def test_check_is_inconclusive_when_tonight_ran_at_another_clock(tmp_path: Path)
     assert res.exit_code == 4 and "tonight's run throttled" in why["net fp16 b1 static"]
 
 
+def test_variants_with_the_same_axes_are_told_apart_by_folder(tmp_path: Path) -> None:
+    # Imported logs give only the axes a log holds: two logs of one precision and batch (another model
+    # input, say) must stay two series, not collide (this raised a UNIQUE constraint error before).
+    run = write_run(tmp_path / "r", "2025-03-01", {("fp16", 1): [2.0], ("fp16", 2): [3.0]})
+    lock = json.loads((run / store.LOCK_FILE).read_text())
+    for entry in lock["variants"]:
+        entry["axes"] = dict(lock["variants"][0]["axes"])
+    (run / store.LOCK_FILE).write_text(json.dumps(lock))
+    entry = run_entry(store.load_result_set(run))
+    assert len(entry.variants) == 2 and len({v.key for v in entry.variants}) == 2
+    assert any("told apart by their log file names" in m for m in entry.missing)
+    db = tmp_path / "h.sqlite"
+    assert run_cli("history", "add", run, "--db", db).exit_code == 0
+    again = write_run(tmp_path / "r2", "2025-03-02", {("fp16", 1): [2.0], ("fp16", 2): [3.0]})
+    (again / store.LOCK_FILE).write_text(json.dumps(lock))
+    next_night = run_entry(store.load_result_set(again))
+    assert {v.key for v in next_night.variants} == {v.key for v in entry.variants}  # the same series
+
+
 def test_check_of_a_run_not_yet_added_reads_it_without_writing(tmp_path: Path) -> None:
     db = tmp_path / "h.sqlite"
     per_night = _nights_with_step(10)

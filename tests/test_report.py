@@ -501,3 +501,41 @@ def test_results_of_tables_are_json_friendly(tmp_path: Path) -> None:
     ):
         json.dumps(rows)
     assert tables.fmt(None) == "—" and tables.fmt(1234.5) == "1,234" and tables.fmt(0.012345) == "0.0123"
+
+
+def test_open_flag_hands_the_written_page_to_the_browser(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import stat
+    import time
+
+    from click.testing import CliRunner
+
+    from trtsweep.cli import main
+
+    run = make_run(
+        tmp_path / "run",
+        [{"id": "only", "axes": {"precision": "fp16", "batch": 4}, "record": passed_record("fp16", 4)}],
+    )
+    # A stand-in for the desktop's opener (xdg-open on Linux) that notes what it was asked to open.
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    opened = tmp_path / "opened.txt"
+    opener = bindir / "xdg-open"
+    opener.write_text(f"#!/bin/sh\necho \"$1\" > {opened}\n")
+    opener.chmod(opener.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    res = CliRunner().invoke(main, ["report", str(run), "--open"])
+    assert res.exit_code == 0, res.output
+    index = (run / "report" / "index.html").resolve()
+    for _ in range(100):  # the opener is started, not waited for
+        if opened.is_file() and opened.read_text().strip():
+            break
+        time.sleep(0.05)
+    assert opened.read_text().strip() == str(index)
+    # No opener at all (a server): the report is still written, exit 0, and the user is told where it is.
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    res = CliRunner().invoke(main, ["report", str(run), "--open"])
+    assert res.exit_code == 0 and "could not open a browser" in res.output and "index.html" in res.output
+    res = CliRunner().invoke(main, ["report", str(run), "--open", "--format", "md"])
+    assert res.exit_code == 2 and "--open" in res.output

@@ -172,13 +172,25 @@ def run_entry(rs: ResultSet, labels: dict[str, str] | None = None, night: str | 
     variants: dict[str, VariantEntry] = {}
     repeats: list[RepeatEntry] = []
     no_sha = 0
-    for view in model.views:
+    keys = [variant_key(v.model or v.axes.get("model"), _model_sha(rs, v.variant_id, v.model or
+                                                                     v.axes.get("model")),
+                        {k: x for k, x in v.axes.items() if x is not None}) for v in model.views]
+    shared = {k for k in keys if keys.count(k) > 1}
+    if shared:
+        # Imported logs whose axes (all a log tells) coincide: told apart by their folder id, the log's
+        # file stem, as compare does; the same stems on the next night give the same keys.
+        missing.append(f"{sum(k in shared for k in keys)} variant(s) with the same axes, told apart by "
+                       "their log file names")
+    for view, key in zip(model.views, keys, strict=True):
         name = view.model or view.axes.get("model")
         sha = _model_sha(rs, view.variant_id, name)
         no_sha += sha is None
         axes = {k: v for k, v in view.axes.items() if v is not None}
-        key = variant_key(name, sha, axes)
-        variants.setdefault(key, VariantEntry(key, variant_label(name, axes), axes, name, sha))
+        label = variant_label(name, axes)
+        if key in shared:
+            key = variant_key(name, sha, {**axes, "folder": view.variant_id})
+            label = f"{label} [{view.variant_id}]"
+        variants.setdefault(key, VariantEntry(key, label, axes, name, sha))
         result = next(v for v in rs.variants if v.variant_id == view.variant_id)
         implicit = ax.implicit_batch(view.record)
         ids = result.repeat_ids or list(range(len(result.records)))

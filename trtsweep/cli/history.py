@@ -78,7 +78,7 @@ def history_group() -> None:
     """
 
 
-@history_group.command("add")
+@history_group.command("add", short_help="Add a run folder to the history (one transaction, idempotent).")
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--label", "labels", multiple=True, metavar="KEY=VALUE", help="Label the run (repeatable).")
 @click.option("--night", default=None, metavar="YYYY-MM-DD",
@@ -106,7 +106,7 @@ def add_cmd(run_dir: Path, labels: tuple[str, ...], night: str | None, db: Path)
         click.echo(f"  missing: {gap}")
 
 
-@history_group.command("list")
+@history_group.command("list", short_help="List the runs (or variants, or targets) in the history.")
 @click.option("--what", type=click.Choice(["runs", "variants", "targets"]), default="runs", show_default=True)
 @db_option
 def list_cmd(what: str, db: Path) -> None:
@@ -143,7 +143,7 @@ def _table(header: list[str], rows: list[list[str]]) -> None:
         click.echo("  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=False)).rstrip())
 
 
-@history_group.command("check")
+@history_group.command("check", short_help="Judge a run against its series (regression or not).")
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @metric_option
 @threshold_option
@@ -213,7 +213,7 @@ def _check_table(result) -> None:
     click.echo("  " + ", ".join(f"{n} {k}" for k, n in counts.items()))
 
 
-@history_group.command("annotate")
+@history_group.command("annotate", short_help="Note a run; --expected starts a new baseline there.")
 @click.option("--at", "run_id", required=True, metavar="RUN_ID", help="The run the note is about.")
 @click.option("--note", required=True, help="What changed, e.g. 'TRT 10.9 upgrade'.")
 @click.option("--expected", is_flag=True,
@@ -235,7 +235,7 @@ def annotate_cmd(run_id: str, note: str, expected: bool, db: Path) -> None:
     click.echo(f"{what} at run {run_id}: {note}" if done else f"run {run_id} already has that note")
 
 
-@history_group.command("trend")
+@history_group.command("trend", short_help="Print and chart each series' trend (level changes, verdict).")
 @click.option("--variant", "selector", default=None, metavar="SELECTOR",
               help="KEY=VALUE[,KEY=VALUE] on the axes (precision=fp16,batch=8), or a variant key.")
 @click.option("--target", default=None, metavar="NAME", help="Target name (host/GPU), host or GPU model.")
@@ -274,7 +274,7 @@ def trend_cmd(selector: str | None, target: str | None, metric: str, nights: int
     click.echo(f"chart: {png}")
 
 
-@history_group.command("publish")
+@history_group.command("publish", short_help="Write a static dashboard (latest verdicts first, works from file://).")
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Folder for index.html and its charts.")
 @metric_option
@@ -300,7 +300,7 @@ def publish_cmd(out_dir: Path, metric: str, title: str, db: Path) -> None:
                f"regression(s))")
 
 
-@history_group.command("merge")
+@history_group.command("merge", short_help="Fold other history databases (one per GPU host) into this one.")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @db_option
 def merge_cmd(sources: tuple[Path, ...], db: Path) -> None:

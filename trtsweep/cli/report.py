@@ -18,8 +18,11 @@ from trtsweep.cli.options import baseline_or_exit, load_run, with_baseline
 @click.option("--title", default=None, help="Title of the report page.")
 @click.option("--format", "fmt", type=click.Choice(["html", "md"]), default="html", show_default=True,
               help="md prints the Markdown summary (for CI comments) instead of writing the page.")
+@click.option("--open", "open_page", is_flag=True,
+              help="Open index.html in the default browser once written (xdg-open, open, start).")
 def report_cmd(run_dirs: tuple[Path, ...], out_dir: Path | None, baseline: str | None,
-               baseline_ms: str | None, baseline_label: str | None, title: str | None, fmt: str) -> None:
+               baseline_ms: str | None, baseline_label: str | None, title: str | None, fmt: str,
+               open_page: bool) -> None:
     """Write a self-contained HTML report (PNG charts, tables, findings) of one or more run folders.
 
     Works on folders from 'trtsweep run' and 'trtsweep import'; several folders are shown side by side,
@@ -32,6 +35,7 @@ def report_cmd(run_dirs: tuple[Path, ...], out_dir: Path | None, baseline: str |
       trtsweep report runs/h100
       trtsweep report runs/h100 runs/ada -o report-gpus
       trtsweep report runs/h100 --format md
+      trtsweep report runs/h100 --open
     """
     from trtsweep.reports.html import build_report
     from trtsweep.reports.markdown import markdown_summary
@@ -39,6 +43,8 @@ def report_cmd(run_dirs: tuple[Path, ...], out_dir: Path | None, baseline: str |
     for run_dir in run_dirs:
         load_run(run_dir)  # one clear error for a folder that is not a run folder
     base = baseline_or_exit(baseline, baseline_ms, baseline_label)
+    if fmt == "md" and open_page:
+        raise click.UsageError("--open opens the HTML page: it does not go with --format md")
     if fmt == "md":
         out = markdown_summary(list(run_dirs), base, title)
         click.echo(out, nl=not out.endswith("\n"))
@@ -48,3 +54,18 @@ def report_cmd(run_dirs: tuple[Path, ...], out_dir: Path | None, baseline: str |
     click.echo(f"  {len(result.pngs)} charts, summary: {result.summary_md}")
     for gap in result.missing:
         click.echo(f"  missing: {gap}")
+    if open_page:
+        _open(result.index_html)
+
+
+def _open(page: Path) -> None:
+    """Open the page in the user's browser; where none can be started (a server, no desktop), say so and
+    go on: the report is written either way, so this is never an error."""
+    try:
+        code = click.launch(str(page.resolve()))
+    except OSError as exc:  # no opener program at all
+        code, why = 1, str(exc)
+    else:
+        why = f"the opener exited with status {code}"
+    if code != 0:
+        click.echo(f"  could not open a browser ({why}); open {page} yourself", err=True)
