@@ -255,3 +255,32 @@ def test_watch_samples_the_matched_gpu() -> None:
     assert s["sm_clock_mhz"]["median"] == 1980
     # GPU 1's stream lists pid 1 (init: visible here, not ours) as a compute process.
     assert [p["pid"] for p in s["foreign_processes"]] == [1]
+
+
+# ---------------------------------------------------------------- a telemetry.json written on a real GPU
+
+def test_real_h100_step_telemetry_reads_back_and_gates() -> None:
+    """``h100_run_step_real.json`` is the telemetry.json trtsweep wrote on a real H100 (driver 580) for a
+    RUN step of benchmarks/gpu_verify_telemetry.sh: the double loaded the GPU with a bf16 matmul for 6 s
+    and a second process was started on the GPU on purpose. Its summary must be what the samples say."""
+    doc = json.loads((STREAMS / "h100_run_step_real.json").read_text())
+    cols = doc["columns"]
+    samples = [at.Sample(**dict(zip(cols, r, strict=True))) for r in doc["samples"]]
+    procs = [at.ProcessSeen(**p) for p in doc["processes"]]
+    dev = at.DeviceInfo(**doc["summary"]["device"])
+    again = at.summarize(samples, dev, procs, rate_hz=doc["summary"]["rate_hz"], process_rate_hz=2.0)
+    for key in ("samples", "busy_samples", "sm_clock_mhz", "power_w", "reasons", "idle_sm_clock_mhz"):
+        assert again[key] == doc["summary"][key], key
+    # What the machine showed: full clock while idle before the load, the software power cap under it
+    # (0x4), the busy SM clock below the 1980 MHz maximum, and the second process seen as foreign.
+    busy = [s for s in samples if s.busy]
+    assert all(s.reasons is not None and s.reasons & 0x4 for s in busy[2:-2])
+    assert at.sm_median(doc["summary"]) < 1980 and doc["summary"]["reasons"]["sw_power_cap"] > 0.9
+    assert [p["kind"] for p in doc["processes"] if p["pid"] == 916] == ["foreign"] * 3
+    assert {p["pid"] for p in doc["summary"]["foreign_processes"]} == {916}
+    t = at.throttling(doc["summary"])
+    assert t is not None and t.reason == "sw_power_cap"
+    # Held against a run that did not throttle, a comparison with this step is inconclusive.
+    steady = dict(doc["summary"], reasons={}, throttle={},
+                  sm_clock_mhz={"min": 1965.0, "median": 1980.0, "max": 1980.0})
+    assert at.clock_gate(steady, doc["summary"]) is not None
