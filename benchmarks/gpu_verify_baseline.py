@@ -241,6 +241,20 @@ class _Clock:
         return statistics.median(self.values) if self.values else None
 
 
+def trtsweep_in_process(module, batch: int, dtype: str,  # noqa: ANN001
+                        args: argparse.Namespace) -> tuple[float, float]:
+    """trtsweep's measuring code (``TorchInference`` + ``measure`` + ``build_record``) run in this process,
+    beside the hand timing: the same method without the BASELINE step's own process."""
+    from trtsweep.baselines import frameworks as fw
+    from trtsweep.baselines.protocol import Settings, measure
+    from trtsweep.baselines.record import build_record
+
+    inference = fw.TorchInference(module, [fw.InputSpec("images", (batch, *SHAPE))], "cuda", dtype)
+    m = measure(inference, Settings(args.warmup_ms, args.iterations, args.duration_s, (50, 90, 99)))
+    rec = build_record(m, "pytorch", "in-process", gpu_events=True)
+    return rec.gpu_compute_ms.median, rec.end_to_end_ms.median  # type: ignore[union-attr]
+
+
 def hand_in_fresh_process(batch: int, dtype: str,
                           args: argparse.Namespace) -> tuple[float, float, float | None]:
     """The hand timing again, in a new Python process started the way trtsweep starts a BASELINE step: the
@@ -333,16 +347,24 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.dtypes.split(","):
             dtype = {"float32": torch.float32, "float16": torch.float16}[name]
             module = make_tracker().to("cuda", dtype=dtype)
-            before = {b: hand_timing(module, torch, b, dtype, args) for b in batches}
+            before, inproc = {}, {}
+            for b in batches:
+                before[b] = hand_timing(module, torch, b, dtype, args)
+                inproc[b] = trtsweep_in_process(make_tracker(), b, name, args)
             records = trtsweep_records(name, batches, args, Path(tmp))
             after = {b: hand_timing(module, torch, b, dtype, args) for b in batches}
             n = len(batches)
             for b, before_clock, after_clock in zip(batches, HAND_CLOCKS[-2 * n:-n], HAND_CLOCKS[-n:],
                                                     strict=True):
                 fresh = hand_in_fresh_process(b, name, args)
-                print(f"  hand {name} b{b}: in this process GPU {before[b][0]:.5g}/{after[b][0]:.5g} ms "
-                      f"(before/after) at SM {before_clock}/{after_clock} MHz; in a fresh process GPU "
-                      f"{fresh[0]:.5g} ms, e2e {fresh[1]:.5g} ms at SM {fresh[2]} MHz", flush=True)
+                hand = (before[b][0] + after[b][0]) / 2
+                step_gpu = records[b]["gpu_compute_ms"]["median"]
+                print(f"  {name} b{b}: hand in this process GPU {before[b][0]:.5g}/{after[b][0]:.5g} ms "
+                      f"(before/after) at SM {before_clock}/{after_clock} MHz; trtsweep's code in this "
+                      f"process GPU {inproc[b][0]:.5g} ms ({(inproc[b][0] / hand - 1) * 100:+.2f} % "
+                      "vs hand); "
+                      f"hand in a fresh process GPU {fresh[0]:.5g} ms at SM {fresh[2]} MHz (trtsweep's "
+                      f"BASELINE step {(step_gpu / fresh[0] - 1) * 100:+.2f} % vs it)", flush=True)
             for b in batches:
                 rec = records[b]
                 rows.append(Row(b, name, rec["gpu_compute_ms"]["median"], (before[b][0] + after[b][0]) / 2,
