@@ -185,19 +185,17 @@ class _Coordinator:
         if not owners:
             return
         active = self.ex.queue.active(self.ex.name)
-        changed = False
         for unit in list(self.waiting):
             job = owners.get(unit.key)
-            if job is None:
-                continue
-            if active.get(job) in ACTIVE_STATES:
+            if job is not None and active.get(job) in ACTIVE_STATES:
                 self.waiting.remove(unit)
                 self.flying[unit.key] = (unit, job)
-            else:
-                # It ended while no coordinator watched: its unfinished steps are resubmitted below.
-                self.book.ended(unit.key, job, self.ex.queue.ended_state(job))
-                changed = True
-        if changed:
+        # Jobs that ended while no coordinator watched: record how (a unit of them still to do is
+        # resubmitted below; one whose steps all finished is simply done).
+        stale = {k: j for k, j in owners.items() if k not in self.flying and active.get(j) not in ACTIVE_STATES}
+        for key, job in stale.items():
+            self.book.ended(key, job, self.ex.queue.ended_state(job))
+        if stale:
             self.book.save()
 
     def _ready(self, unit: Unit) -> bool:

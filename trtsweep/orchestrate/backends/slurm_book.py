@@ -92,6 +92,7 @@ class JobBook:
         for attempt in entry["attempts"]:
             if attempt.get("job_id") == job_id and attempt.get("ended") is None:
                 attempt["ended"] = state
+                attempt["ended_at"] = time.time()  # when the coordinator saw it leave the queue
         if entry.get("job_id") == job_id:
             entry["job_id"] = None
 

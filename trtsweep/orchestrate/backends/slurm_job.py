@@ -8,8 +8,10 @@ Slurm gives the job its GPU through ``CUDA_VISIBLE_DEVICES`` (``--gres``), which
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -83,8 +85,11 @@ def run_unit(key: str, steps: Sequence[Step], env: Mapping[str, str], book: str)
     if device is not None:
         child_env["CUDA_VISIBLE_DEVICES"] = device
     gpu = Gpu(device, node_gpu_model(child_env))
+    stopped = _stop_on_sigterm()
     out: dict[str, str] = {}
     for step in steps:
+        if stopped.is_set():
+            break
         _note_attempt(step, {"job_id": job_id, "node": socket.gethostname(), "gpu": device,
                              "gpu_model": gpu.model, "started": time.time()})
         mismatch = _engine_model_mismatch(step, gpu.model)
@@ -93,5 +98,19 @@ def run_unit(key: str, steps: Sequence[Step], env: Mapping[str, str], book: str)
                              gpu=device, gpu_model=gpu.model)
             out[step.id] = Status.FAILED
             continue
-        out[step.id] = run_one(step, gpu, child_env).status
+        # Stopped = no status written: the coordinator sees the step unfinished and resubmits the unit.
+        out[step.id] = run_one(step, gpu, child_env, stopped=stopped.is_set).status
     return out
+
+
+def _stop_on_sigterm() -> threading.Event:
+    """An event set by SIGTERM, which Slurm sends to every process of a job it cancels, preempts or
+    times out. submitit ignores SIGTERM in the job (it waits for its own USR2): without this handler the
+    step would go on and record trtexec's death by SIGTERM as a ``crash`` of the variant, a result that
+    is not one."""
+    stopped = threading.Event()
+    try:
+        signal.signal(signal.SIGTERM, lambda signum, frame: stopped.set())
+    except ValueError:  # not the main thread (a caller running units itself): nothing to hook
+        pass
+    return stopped
