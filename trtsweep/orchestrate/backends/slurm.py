@@ -192,7 +192,8 @@ class _Coordinator:
                 self.flying[unit.key] = (unit, job)
         # Jobs that ended while no coordinator watched: record how (a unit of them still to do is
         # resubmitted below; one whose steps all finished is simply done).
-        stale = {k: j for k, j in owners.items() if k not in self.flying and active.get(j) not in ACTIVE_STATES}
+        stale = {k: j for k, j in owners.items()
+                 if k not in self.flying and active.get(j) not in ACTIVE_STATES}
         for key, job in stale.items():
             self.book.ended(key, job, self.ex.queue.ended_state(job))
         if stale:
