@@ -32,7 +32,7 @@ from trtsweep.orchestrate.backends.slurm_options import (
     time_limit_minutes,
     validate_options,
 )
-from trtsweep.orchestrate.backends.slurm_queue import ACTIVE_STATES, SlurmQueue, SlurmUnavailable
+from trtsweep.orchestrate.backends.slurm_queue import ACTIVE_STATES, JobQueue, SlurmQueue, SlurmUnavailable
 from trtsweep.orchestrate.plan import Step
 from trtsweep.orchestrate.scheduler import BuildState
 from trtsweep.orchestrate.step import Gpu, StepResult, is_complete, skip
@@ -115,12 +115,12 @@ class SlurmExecutor:
     the jobs keep running, and the same command reattaches to them)."""
 
     def __init__(self, run_dir: Path, options: SlurmOptions | None = None,
-                 env: Mapping[str, str] | None = None, queue: SlurmQueue | None = None,
+                 env: Mapping[str, str] | None = None, queue: JobQueue | None = None,
                  submitter: Submitter | None = None, warn: Callable[[str], None] | None = None) -> None:
         self.run_dir = Path(run_dir).resolve()
         self.options = options or SlurmOptions()
         self.env = dict(os.environ if env is None else env)
-        self.queue = queue or SlurmQueue(self.env)
+        self.queue: JobQueue = queue or SlurmQueue(self.env)
         self.name = job_name(self.run_dir)
         self._submitter = submitter
         self.warn = warn or (lambda line: print(line, file=sys.stderr))
@@ -142,7 +142,8 @@ class SlurmExecutor:
         """Submit ``steps`` (already filtered for resume), wait, report each; see the module docstring."""
         if not steps:
             return
-        _submitit()  # the missing extra is one clear line before anything is submitted
+        if self._submitter is None:
+            _submitit()  # the missing extra is one clear line before anything is submitted
         self.queue.check()
         warning = node_local_warning(self.run_dir, self.env.get("TMPDIR"))
         if warning:

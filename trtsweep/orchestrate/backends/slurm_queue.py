@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterable, Mapping
+from typing import Protocol
 
 # Job states in which the job may still run (or run again): the coordinator keeps waiting for these.
 ACTIVE_STATES = frozenset({"PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED", "REQUEUE_FED",
@@ -42,6 +43,18 @@ def parse_scontrol_state(text: str) -> str:
     """The ``JobState`` of ``scontrol -o show job ID`` output, or :data:`GONE` when there is none."""
     m = _STATE.search(text)
     return m.group(1).upper() if m else GONE
+
+
+class JobQueue(Protocol):
+    """What the coordinator asks of Slurm (a fake stands in for it in the unit tests)."""
+
+    def check(self) -> None: ...
+
+    def active(self, job_name: str) -> dict[str, str]: ...
+
+    def ended_state(self, job_id: str) -> str: ...
+
+    def cancel(self, job_ids: Iterable[str]) -> None: ...
 
 
 class SlurmQueue:
