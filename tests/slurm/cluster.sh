@@ -53,7 +53,8 @@ up() {
     command -v "$bin" >/dev/null 2>&1 || fail "$bin not found (apt-get install slurm-wlm)"
   done
   mkdir -p "$dir"/{etc,state,spool,log,run}
-  local host cpus mem ctl_port d_port
+  local host cpus mem ctl_port d_port user
+  user="$(id -un)"
   host="$(hostname -s)"
   cpus="$(nproc)"
   # Half the memory, in MiB: enough for the jobs, and slurmd accepts a node with less than it has.
@@ -64,8 +65,8 @@ ClusterName=trtsweep-test
 SlurmctldHost=$host
 SlurmctldPort=$ctl_port
 SlurmdPort=$d_port
-SlurmUser=root
-SlurmdUser=root
+SlurmUser=$user
+SlurmdUser=$user
 AuthType=auth/none
 CredType=cred/none
 StateSaveLocation=$dir/state

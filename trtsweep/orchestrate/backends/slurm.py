@@ -160,6 +160,7 @@ class _Coordinator:
         self.on_done = on_done
         self.on_start = on_start
         self.book = JobBook.load(book_path(ex.run_dir))
+        self.book.data["job_name"] = ex.name  # what `scancel --name=...` needs to stop them all
         self.builds: dict[str, BuildState] = dict(earlier_build_states(steps))
         self.waiting: list[Unit] = make_units(steps)
         self.flying: dict[str, tuple[Unit, str]] = {}  # unit key -> (unit, job id)
