@@ -166,17 +166,23 @@ def test_scancel_reruns_the_variant_and_a_killed_coordinator_duplicates_nothing(
                   "the cancelled variant to be resubmitted")
         assert _book(out)[victim["key"]]["attempts"][0]["ended"] == "CANCELLED"
 
-        # 2. kill -9 the coordinator while jobs are still in the queue.
-        _wait_for(lambda: len(step_statuses(out)) >= 8 or first.poll() is not None, 120, "8 steps done")
-        assert first.poll() is None and _squeue(env), "the sweep ended before the kill: " + log.read_text()
+        # 2. kill -9 the coordinator while jobs are in the queue (between two of its submissions the
+        # queue can be empty for a moment: wait for a moment when it is not).
+        in_queue: dict[str, str] = {}
+
+        def mid_sweep() -> bool:
+            in_queue.clear()
+            in_queue.update(_squeue(env))
+            return (len(step_statuses(out)) >= 8 and bool(in_queue)) or first.poll() is not None
+
+        _wait_for(mid_sweep, 120, "8 steps done and jobs in the queue")
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
+        assert first.returncode == -signal.SIGKILL, "the sweep ended before the kill: " + log.read_text()
     finally:
         if first.poll() is None:
             first.kill()
     before = {rel: (out / rel / "status").read_bytes() for rel in step_statuses(out)}
-    in_queue = _squeue(env)
-    assert in_queue, "no job left to reattach to"
 
     second = _coordinator(sweep, out, options, env, log)
     assert second.wait(timeout=150) == 0, log.read_text()
@@ -201,6 +207,6 @@ def test_scancel_reruns_the_variant_and_a_killed_coordinator_duplicates_nothing(
     for rel in docs:
         if rel != str(victim_dir.relative_to(out)):
             assert len(_attempts(out / rel)) == 1, rel
-    # The jobs that were in the queue at the kill were all seen through by the second coordinator.
-    owned_at_kill = {u["attempts"][-1]["job_id"] for u in book.values()}
-    assert set(in_queue) <= owned_at_kill
+    # The jobs in the queue at the kill were the book's (nothing unrecorded), each its unit's only job.
+    owned = {u["attempts"][-1]["job_id"] for u in book.values()}
+    assert set(in_queue) <= owned
