@@ -249,11 +249,13 @@ class _Coordinator:
     def _started(self, unit: Unit, job: str) -> None:
         if self.on_start is None:
             return
-        for s in unit.steps:
-            try:
-                self.on_start(s, Gpu(None, f"slurm job {job}"))
-            except Exception as exc:  # noqa: BLE001 - progress display only
-                self.ex.errors.append(f"{s.id}: {type(exc).__name__}: {exc}")
+        # The unit's steps run one after another in the job: its first one is what starts now. The GPU is
+        # the node's, known only to the job (its status file records it).
+        step = unit.steps[0]
+        try:
+            self.on_start(step, Gpu(None))
+        except Exception as exc:  # noqa: BLE001 - progress display only
+            self.ex.errors.append(f"{step.id}: {type(exc).__name__}: {exc}")
 
     def _finished(self, unit: Unit, job: str, state: str) -> None:
         results = [result_from_folder(s) for s in unit.steps]
