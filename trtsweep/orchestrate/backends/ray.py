@@ -173,6 +173,9 @@ class RayExecutor:
             opts["resources"] = t.requested
         if node is not None:
             opts["scheduling_strategy"] = NodeAffinitySchedulingStrategy(node, soft=False)
+        elif step.kind == "build":
+            # Engines spread over the target's nodes, and with them the runs pinned to each engine.
+            opts["scheduling_strategy"] = "SPREAD"
         # The step is not complete from here on, as locally where run_one removes it first: a coordinator
         # killed before the result comes back resumes by running it again.
         (step.dir / store.STATUS_FILE).unlink(missing_ok=True)
@@ -222,7 +225,7 @@ class RayExecutor:
         status: dict[str, Any] = json.loads(status_bytes) if status_bytes else {
             "status": Status.FAILED, "reason": reply.get("reason") or "the worker returned no status",
             "argv": step.portable_argv}
-        status["node_ip"] = reply.get("node_ip")
+        status["node_id"], status["node_ip"] = reply.get("node_id"), reply.get("node_ip")
         if losses:
             status["retries"] = losses
         store.atomic_write_json(step.dir / store.STATUS_FILE, status)
