@@ -59,14 +59,14 @@ def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, executor: str |
     again resumes, re-running only steps that never completed and variants that are new or changed in
     the spec (--retry-failed also re-runs failed ones; --fresh starts over). Ctrl-C, SIGTERM and SIGHUP
     stop cleanly (running trtexec processes are stopped, finished steps kept). A failed build marks its
-    runs skipped and the sweep goes on.
+    runs skipped and the sweep goes on. --executor ray runs the steps on a Ray cluster (see the README's
+    "Many hosts on Ray").
 
     \b
     Examples:
       trtsweep run sweep.example.yaml
       trtsweep run sweep.example.yaml --only precision=fp16 --gpus 0,1
       trtsweep run sweep.example.yaml --retry-failed
-      trtsweep run sweep.yaml --executor ray --ray-address 10.0.0.1:6379
 
     \b
     Exit status (for the whole run folder, not only this invocation's steps):
