@@ -23,6 +23,7 @@ from trtsweep.orchestrate.backends.ray_worker import collect_files, relocate
 from trtsweep.orchestrate.plan import make_plan
 from trtsweep.sweeps.expand import expand, select
 from trtsweep.sweeps.spec import SpecError, Target, parse_spec
+from trtsweep.trtexec import discover
 from trtsweep.versions import parse_version
 
 SMALL = {"precision": ["fp32", "fp16"], "batch": [1, 2]}
@@ -80,6 +81,9 @@ def test_a_new_backend_is_one_registry_entry(tmp_path: Path, monkeypatch: pytest
         return LocalExecutor(options.gpus, options.env)
 
     monkeypatch.setitem(backends.EXECUTORS, "batch", factory)
+    # The version probe is cached per binary; an earlier in-process test may have probed the double as
+    # another TensorRT version (its version comes from the environment).
+    monkeypatch.setattr(discover, "_CACHE", {})
     sweep = write_sweep(tmp_path / "s.yaml", SMALL, executor="batch")
     result = _cli(["run", sweep, "-o", tmp_path / "run", "-q"], double_env(tmp_path))
     assert result.exit_code == 0, result.output
