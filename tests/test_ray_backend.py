@@ -90,6 +90,12 @@ def test_two_targets_each_engine_built_once_per_gpu_model(cluster: RayCluster, t
         built = json.loads((store.engine_dir(out, v.build_id) / "node.json").read_text())
         assert status["node_id"] == built["node_id"]
 
+    from trtsweep.analysis.model import build_model
+
+    best = build_model(rs).best_by_batch  # the fastest variant per model, target and batch
+    assert sorted(best) == [(f"tracker on {t}", b) for t in ("h100", "l4") for b in (1, 2, 4)]
+    assert all(view.axes["target"] in key[0] for key, view in best.items())
+
     # The same sweep without targets on the local backend: the same files per step, the same columns
     # (plus 'axis.target'), one row per variant and target.
     local_sweep = write_sweep(tmp_path / "local.yaml", MATRIX_24)
