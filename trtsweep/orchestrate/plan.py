@@ -247,6 +247,8 @@ def make_plan(spec: Spec, variants: Sequence[Variant], run_dir: Path, trtexec: s
             entry["step_argv"] = expected[entry["id"]]
     if baselines:
         lock["baselines"] = [u.entry for u in plan_units(spec, run_dir)]
+    if spec.targets:  # the device groups the variants' ``target`` axis names
+        lock["targets"] = [{"name": t.name, "gpu": t.gpu, "resources": t.requested} for t in spec.targets]
     lock.update({"trtexec": {"path": trtexec, "version": vtext}, "baseline": baseline_for_lock(spec),
                  "expect_speedup": spec.expect_speedup,
                  "spec_sha256": hashlib.sha256(spec.text.encode()).hexdigest()})

@@ -158,6 +158,7 @@ class RayExecutor:
         self._rebuilding: set[str] = set()
         self._variants: dict[str, _Variant] = {}
         self._builds: dict[str, Step] = {}
+        self._done_on: dict[str, str] = {}  # run step id -> node it finished on (this invocation)
 
     # ------------------------------------------------------------------ placement and submission
 
@@ -244,13 +245,28 @@ class RayExecutor:
             self._rebuilding.discard(step.id)
             self._rebuild(step.id, on_done, f"lost: {why}")
             return
-        bid = step.depends_on or ""
-        if self._engine_node.get(bid) not in alive:
-            self._engine_node.pop(bid, None)
-        v = self._variant(step)
-        if v is None:  # a baseline step: on its own
+        for bid, node in list(self._engine_node.items()):
+            if node not in alive:  # every engine of a lost node is gone, not only this step's
+                self._engine_node.pop(bid)
+        if self._variant(step) is None:  # a baseline step: on its own
             self._submit(step)
             return
+        self._rerun_variant(step, why, on_done)
+        # Variants with repeats finished on a node that is gone and others still to run would have their
+        # repeats measured on two nodes: they are re-run whole as well.
+        for other in self._variants.values():
+            done_dead = [s for s in other.steps if self._done_on.get(s.id, "") not in alive | {""}]
+            mixed = done_dead and len(done_dead) < len(other.steps)
+            if mixed and other.steps[0].variant_id != step.variant_id:
+                self._rerun_variant(done_dead[0], f"repeats finished on a lost node ({why})", on_done)
+
+    def _rerun_variant(self, step: Step, why: str, on_done: Callback) -> None:
+        """Run every repeat of ``step``'s variant again, together, or fail them after MAX_LOSSES."""
+        v = self._variant(step)
+        assert v is not None
+        bid = step.depends_on or ""
+        for s in v.steps:
+            self._done_on.pop(s.id, None)
         loss = {"step": step.id, "reason": why}
         v.losses.append(loss)
         self.retries.append(loss)
@@ -287,6 +303,8 @@ class RayExecutor:
             return
         v = self._variant(step)
         result = self._write(step, reply, v.losses if v else [])
+        if step.kind == "run":
+            self._done_on[step.id] = str(reply.get("node_id"))
         if step.kind == "build":
             self._rebuilding.discard(step.id)
             if result.status == Status.PASSED:
