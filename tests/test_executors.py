@@ -19,7 +19,7 @@ from trtsweep.orchestrate import backends
 from trtsweep.orchestrate.backends import ExecutorOptions
 from trtsweep.orchestrate.backends.local import LocalExecutor
 from trtsweep.orchestrate.backends.ray import IMPLICIT, unserved_targets
-from trtsweep.orchestrate.backends.ray_worker import collect_files, relocate
+from trtsweep.orchestrate.backends.ray_worker import collect_files, relocate, unpack
 from trtsweep.orchestrate.plan import make_plan
 from trtsweep.sweeps.expand import expand, select
 from trtsweep.sweeps.spec import SpecError, Target, parse_spec
@@ -164,4 +164,4 @@ def test_worker_scratch_copy_and_artifacts_read_as_the_run_folder(tmp_path: Path
     (local.dir / "repeat-1").mkdir()
     files = collect_files(local.dir, scratch, run_dir)
     assert set(files) == {"cmd.json", "run.log"}  # no pid, no repeat folders
-    assert files["cmd.json"].decode() == f'{{"cwd": "{step.dir}"}}'
+    assert unpack(files)["cmd.json"].decode() == f'{{"cwd": "{step.dir}"}}'

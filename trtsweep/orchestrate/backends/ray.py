@@ -32,7 +32,7 @@ from typing import Any
 from trtsweep import store
 from trtsweep.orchestrate.backends import Callback, ExecutorError, ExecutorOptions
 from trtsweep.orchestrate.backends.local import earlier_build_states
-from trtsweep.orchestrate.backends.ray_worker import run_key, run_on_node
+from trtsweep.orchestrate.backends.ray_worker import run_key, run_on_node, unpack
 from trtsweep.orchestrate.plan import Step
 from trtsweep.orchestrate.step import Gpu, StepResult, kill_orphan, skip
 from trtsweep.records import Status
@@ -42,6 +42,9 @@ EXTRA_HINT = "pip install 'trtsweep[ray]'"
 NODE_FILE = "node.json"  # engines/<build-id>/node.json: which node holds the engine
 MAX_LOSSES = 3  # a variant lost with its node this often fails instead of being re-run again
 CONNECT_TIMEOUT_S = 5.0
+# A finished task's reply is normally inline (see ray_worker.collect_files); a large one is fetched from
+# the worker's node, and when that node has just died the fetch can hang until Ray declares it dead.
+FETCH_TIMEOUT_S = 60.0
 IMPLICIT = Target("default")  # no ``targets``: any node with a GPU
 
 
@@ -215,7 +218,7 @@ class RayExecutor:
 
     def _write(self, step: Step, reply: Mapping[str, Any], losses: list[dict[str, Any]]) -> StepResult:
         """Write the step's artifacts into the run folder as the local backend leaves them, status last."""
-        files: dict[str, bytes] = dict(reply.get("files") or {})
+        files = unpack(dict(reply.get("files") or {}))
         status_bytes = files.pop(store.STATUS_FILE, None)
         step.dir.mkdir(parents=True, exist_ok=True)
         for name, data in files.items():
@@ -373,14 +376,16 @@ class RayExecutor:
                     if step is None:
                         continue
                     try:
-                        reply = ray.get(ref)
+                        reply = ray.get(ref, timeout=FETCH_TIMEOUT_S)
                     except ray.exceptions.RayTaskError as exc:
                         # run_one never raises for the step's sake: this is a bug of trtsweep's own on
                         # the worker (or an import error there), recorded as the step's failure.
                         first = (str(exc.cause if hasattr(exc, "cause") else exc).splitlines() or ["?"])[0]
                         on_done(self._fail(step, f"trtsweep error on the Ray worker: {first}"))
                         continue
-                    except (ray.exceptions.RayError, ConnectionError) as exc:
+                    except (ray.exceptions.RayError, OSError) as exc:
+                        # Lost with its node or worker; OSError: the connection to a node that died
+                        # while its reply was being fetched ("Broken pipe").
                         self._lost(step, exc, on_done)
                         continue
                     self._finished(step, reply, on_done)

@@ -18,6 +18,7 @@ import fnmatch
 import hashlib
 import os
 import tempfile
+import zlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,11 @@ def relocate(step: Step, root: Path) -> Step:
 
 def collect_files(step_dir: Path, root: Path, run_dir: Path) -> dict[str, bytes]:
     """The step folder's own files (not its ``repeat-K`` subfolders), the scratch path in JSON files
-    written as the run folder's, so ``cmd.json`` and ``record.json`` read as after a local run."""
+    written as the run folder's, so ``cmd.json`` and ``record.json`` read as after a local run.
+
+    Each is zlib-compressed (:func:`unpack`): logs and JSON shrink ~10x, which keeps most replies under
+    Ray's inline limit (100 KiB), so they travel with the task's completion to the coordinator instead of
+    waiting in the worker node's object store, where a node that dies right after takes them along."""
     out: dict[str, bytes] = {}
     total = 0
     old, new = str(root).encode(), str(run_dir).encode()
@@ -73,8 +78,13 @@ def collect_files(step_dir: Path, root: Path, run_dir: Path) -> dict[str, bytes]
             raise OSError(27, f"{step_dir}: artifacts over {MAX_ARTIFACTS_BYTES >> 20} MiB")
         if path.suffix == ".json" or path.name == store.STATUS_FILE:
             data = data.replace(old, new)
-        out[path.name] = data
+        out[path.name] = zlib.compress(data, 6)
     return out
+
+
+def unpack(files: dict[str, bytes]) -> dict[str, bytes]:
+    """The files of :func:`collect_files` as they were on the worker."""
+    return {name: zlib.decompress(data) for name, data in files.items()}
 
 
 def _check_gpu_model(step: Step, pattern: str | None, target: str | None) -> None:
