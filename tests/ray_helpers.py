@@ -46,14 +46,18 @@ class RayCluster:
         name = GPU_NAMES[target]
         self.config_path(node).write_text(json.dumps({"gpus": [name, name], "perf": {**FAST_PERF, **perf}}))
 
-    def add(self, node: str, target: str, gpus: int = 2) -> Any:
-        """Start a worker node serving ``target`` with ``gpus`` fake GPUs."""
+    def add(self, node: str, target: str, gpus: int = 2, ip: str = "127.0.0.1") -> Any:
+        """Start a worker node serving ``target`` with ``gpus`` fake GPUs.
+
+        A node the test will remove gets another loopback address (``127.0.0.2``): a driver attaches to a
+        raylet of its own IP, and with every node on 127.0.0.1 it may pick the one about to die, which
+        a real coordinator (on its own host) never does."""
         self.set_config(node, target)
         self.scratch(node).mkdir(parents=True, exist_ok=True)
         env = {"TRTEXEC_DOUBLE_CONFIG": str(self.config_path(node)),
                "TRTSWEEP_RAY_SCRATCH": str(self.scratch(node))}
         handle = self.cluster.add_node(num_cpus=1, num_gpus=gpus, resources={target: gpus},
-                                       object_store_memory=STORE_BYTES, node_ip_address="127.0.0.1",
+                                       object_store_memory=STORE_BYTES, node_ip_address=ip,
                                        env_vars=env)
         self.nodes[node] = handle
         self.cluster.wait_for_nodes()
@@ -64,17 +68,18 @@ class RayCluster:
         self.cluster.remove_node(self.nodes.pop(node), allow_graceful=False)
 
 
-def start_cluster(root: Path) -> RayCluster:
+def start_cluster(root: Path, targets: tuple[str, ...] = ("h100", "l4")) -> RayCluster:
     """Head (no CPU, no GPU: it only coordinates) plus one node per target."""
     from ray.cluster_utils import Cluster
 
     os.environ.update(RAY_ENV)
+    root.mkdir(parents=True, exist_ok=True)
     cluster = Cluster(initialize_head=True, head_node_args={
         "num_cpus": 0, "num_gpus": 0, "object_store_memory": STORE_BYTES, "include_dashboard": False,
         "node_ip_address": "127.0.0.1"})
     tc = RayCluster(cluster, root)
-    tc.add("h100-a", "h100")
-    tc.add("l4-a", "l4")
+    for target in targets:
+        tc.add(f"{target}-a", target)
     return tc
 
 

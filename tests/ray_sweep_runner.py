@@ -9,14 +9,18 @@ in one process crash at interpreter exit (a segfault in Ray's threads).
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 
 
 def main(sweep: str, run_dir: str, trtexec: str, address: str, report: str) -> int:
     import ray
+
+    faulthandler.register(signal.SIGUSR1)  # the test asks for the stacks before it gives up on a hang
 
     from trtsweep.orchestrate.backends import ExecutorOptions
     from trtsweep.orchestrate.backends.ray import make_ray_executor
@@ -31,7 +35,9 @@ def main(sweep: str, run_dir: str, trtexec: str, address: str, report: str) -> i
     plan = make_plan(spec, expand(spec), out, trtexec, parse_version("10.8.0"))
     out.mkdir(parents=True, exist_ok=True)
     prepare_folder(plan, spec.text, {})
-    ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
+    # The driver attaches to a raylet of its own IP: 127.0.0.1 keeps it off the node the test removes
+    # (127.0.0.2), as a real coordinator on its own host is never on a worker that dies.
+    ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False, _node_ip_address="127.0.0.1")
     executor = make_ray_executor(spec, ExecutorOptions(run_dir=out, extra={"plan_steps": plan.steps}))
     summary = run_session(plan, executor)
     Path(report).write_text(json.dumps({

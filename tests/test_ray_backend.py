@@ -124,9 +124,19 @@ def test_two_targets_each_engine_built_once_per_gpu_model(cluster: RayCluster, t
 
 # --- 2. a worker node lost mid-sweep ------------------------------------------------------------------
 
-def test_node_lost_mid_sweep_reruns_only_the_lost_variant_whole(cluster: RayCluster, tmp_path: Path) -> None:
+def test_node_lost_mid_sweep_reruns_only_the_lost_variant_whole(tmp_path: Path) -> None:
+    # A cluster of its own: a node on 127.0.0.2 rewrites its session's record of this host's IP, which
+    # would send the other tests' drivers to that node once it is gone.
+    cluster = start_cluster(tmp_path / "cluster", ("h100",))
+    try:
+        _node_lost(cluster, tmp_path)
+    finally:
+        cluster.cluster.shutdown()
+
+
+def _node_lost(cluster: RayCluster, tmp_path: Path) -> None:
     env, calls = _env(tmp_path)
-    cluster.add("h100-b", "h100")
+    cluster.add("h100-b", "h100", ip="127.0.0.2")
     cluster.set_config("h100-b", "h100", sleep_s=1.0)  # slow node: a step is surely running when it dies
     node_b = cluster.nodes["h100-b"].node_id
     sweep = write_sweep(tmp_path / "s.yaml", {"precision": ["fp32", "fp16"], "batch": [1, 2]},
@@ -140,7 +150,12 @@ def test_node_lost_mid_sweep_reruns_only_the_lost_variant_whole(cluster: RayClus
         wait_for(lambda: any(scratch_b.glob("*/runs/**/pid")), 120, "a run step in progress on node h100-b")
         before = _mtimes(out)
         cluster.remove("h100-b")
-        assert coordinator.wait(timeout=180) == 0
+        try:
+            assert coordinator.wait(timeout=120) == 0
+        except subprocess.TimeoutExpired:
+            coordinator.send_signal(signal.SIGUSR1)  # its stacks go to the captured stderr
+            time.sleep(1)
+            raise
     finally:
         if coordinator.poll() is None:
             coordinator.kill()
@@ -223,3 +238,37 @@ def test_unreachable_ray_address_is_one_line_exit_2(tmp_path: Path) -> None:
     errors = [line for line in proc.stderr.splitlines() if line.startswith("trtsweep: error")]
     assert len(errors) == 1 and "--ray-address 127.0.0.1:1: no Ray cluster answers there" in errors[0]
     assert not (tmp_path / "run").exists()
+
+
+# --- 5. no address: a Ray of the run's own; a node whose GPU is not its target's ----------------------
+
+def test_without_an_address_the_run_starts_its_own_ray(cluster: RayCluster, tmp_path: Path) -> None:
+    env, calls = _env(tmp_path)
+    env.pop("RAY_ADDRESS", None)
+    sweep = write_sweep(tmp_path / "s.yaml", {"precision": ["fp32", "fp16"]})
+    out = tmp_path / "run"
+    proc = trtsweep(["run", sweep, "-o", out, "-q", "--executor", "ray"], env, timeout=180)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    statuses = step_statuses(out)
+    assert len(statuses) == 4 and {s["status"] for s in statuses.values()} == {"passed"}
+    # Its own one-node Ray, not the test cluster running beside it on this host.
+    assert {s["node_id"] for s in statuses.values()}.isdisjoint(
+        {n.node_id for n in cluster.nodes.values()})
+    assert len(_builds(calls)) == 2
+
+
+def test_a_gpu_other_than_the_targets_fails_the_step_with_the_reason(cluster: RayCluster,
+                                                                    tmp_path: Path) -> None:
+    env, _ = _env(tmp_path)
+    sweep = write_sweep(tmp_path / "s.yaml", {"batch": [1]},
+                        targets=[{"name": "h100", "gpu": "NVIDIA A100*", "resources": {"h100": 1}}])
+    out = tmp_path / "run"
+    proc = trtsweep(["run", sweep, "-o", out, "-q", "--executor", "ray", "--ray-address", cluster.address],
+                    env, timeout=120)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    why = "GPU 'NVIDIA H100 PCIe' is not a GPU of target 'h100' (NVIDIA A100*); check the node's resources"
+    statuses = step_statuses(out)
+    build = next(s for rel, s in statuses.items() if rel.startswith("engines/"))
+    run = next(s for rel, s in statuses.items() if rel.startswith("runs/"))
+    assert (build["status"], build["reason"]) == ("failed", why)  # the engine is not timed, nor its runs
+    assert run["status"] == "skipped" and why in run["reason"]

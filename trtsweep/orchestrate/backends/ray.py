@@ -83,8 +83,10 @@ def connect(address: str | None, local_gpus: int) -> tuple[Any, bool]:
             _check_reachable(address)
             ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
             return ray, False
-        ray.init(num_gpus=max(1, local_gpus), include_dashboard=False, logging_level=logging.ERROR,
-                 log_to_driver=False)
+        # address="local": a Ray of the run's own, never a cluster that happens to run on this host; on
+        # loopback, since nothing but this process and its workers talks to it.
+        ray.init(address="local", num_gpus=max(1, local_gpus), include_dashboard=False,
+                 logging_level=logging.ERROR, log_to_driver=False, _node_ip_address="127.0.0.1")
         return ray, True
     except ExecutorError:
         raise
@@ -162,6 +164,10 @@ class RayExecutor:
         self._variants: dict[str, _Variant] = {}
         self._builds: dict[str, Step] = {}
         self._done_on: dict[str, str] = {}  # run step id -> node it finished on (this invocation)
+        # Nodes a step was lost on. Ray may still list such a node as alive for a while (until its
+        # heartbeats are missed): steps are not placed there again in this invocation.
+        self._suspect: set[str] = set()
+        self._build_losses: dict[str, int] = {}
 
     # ------------------------------------------------------------------ placement and submission
 
@@ -204,7 +210,19 @@ class RayExecutor:
             return
         self.retries.append({"step": build.id, "reason": why})
         self._rebuilding.add(build_step_id)
-        self._submit(build)
+        self._submit(build, self._pick_node(self._target(build)))
+
+    def _pick_node(self, target: Target) -> str | None:
+        """A live, unsuspected node that can run ``target``'s steps, holding the fewest engines; None
+        (let Ray choose) when there is none."""
+        want = needs(target)
+        nodes = [n["NodeID"] for n in self.ray.nodes() if n.get("Alive") and n["NodeID"] not in self._suspect
+                 and all((n.get("Resources") or {}).get(k, 0) >= v for k, v in want.items())]
+        load = {n: 0 for n in nodes}
+        for node in self._engine_node.values():
+            if node in load:
+                load[node] += 1
+        return min(nodes, key=lambda n: load[n]) if nodes else None
 
     def _release_runs(self, build_step_id: str, on_done: Callback) -> None:
         node = self._engine_node.get(build_step_id)
@@ -243,9 +261,18 @@ class RayExecutor:
     def _lost(self, step: Step, exc: BaseException, on_done: Callback) -> None:
         """A task that died with its node (or its worker): re-run it, whole, or give up after MAX_LOSSES."""
         why = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        alive = {n["NodeID"] for n in self.ray.nodes() if n.get("Alive")}
+        if step.kind == "run" and step.depends_on in self._engine_node:
+            self._suspect.add(self._engine_node[step.depends_on])  # where the run was pinned
+        alive = {n["NodeID"] for n in self.ray.nodes() if n.get("Alive")} - self._suspect
         if step.kind == "build":
             self._rebuilding.discard(step.id)
+            self._build_losses[step.id] = self._build_losses.get(step.id, 0) + 1
+            if self._build_losses[step.id] >= MAX_LOSSES:
+                reason = f"lost with its node {MAX_LOSSES} times ({why})"
+                on_done(self._fail(step, reason))
+                for s in self._waiting.pop(step.id, []):
+                    on_done(skip(s, f"engine {step.build_id} failed ({reason})"))
+                return
             self._rebuild(step.id, on_done, f"lost: {why}")
             return
         for bid, node in list(self._engine_node.items()):
