@@ -18,7 +18,7 @@ from trtsweep.cli import main
 from trtsweep.orchestrate import backends
 from trtsweep.orchestrate.backends import ExecutorOptions
 from trtsweep.orchestrate.backends.local import LocalExecutor
-from trtsweep.orchestrate.backends.ray import IMPLICIT, unserved_targets
+from trtsweep.orchestrate.backends.ray_connect import IMPLICIT, unserved_targets
 from trtsweep.orchestrate.backends.ray_worker import collect_files, relocate, unpack
 from trtsweep.orchestrate.plan import make_plan
 from trtsweep.sweeps.expand import expand, select
