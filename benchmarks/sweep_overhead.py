@@ -7,14 +7,18 @@ Both parts run the real CLI against the trtexec test double (``tests/trtexec_dou
    time inside the double is the sum of the steps' ``duration_s`` (the runner's Popen-to-exit time).
    Reference, measured in the same process run: the same argvs run directly (``subprocess.run``, serially,
    same environment, output to a log file), i.e. the cheapest possible driver of those trtexec calls.
-   Target < 50 ms per step.
+   Target < 50 ms per step. Beside it, the same sweep on the Ray backend (``--executor ray``) against a
+   one-GPU local Ray cluster started in this process with ``ray.cluster_utils`` (bound to 127.0.0.1, no
+   dashboard), so the per-step cost of a Ray task -- submit, worker, artifacts back, written here -- is
+   measured on the same machine in the same run; the cluster's own start-up is left out (a user's cluster
+   is already up) but connecting to it is in. Target < 100 ms per step. ``--no-ray`` skips it.
 2. Packing. A sweep whose every trtexec call sleeps ``--sleep-s`` on two emulated GPUs. Ideal time = the
    lower bound of any schedule on 2 GPUs that respects "a run needs its engine": max(total step time / 2,
    longest build + its longest run). Reported twice: the scheduled span (first step start to last step
    end, from the step folders' ``cmd.json``/``status`` mtimes) and the whole command's wall time (which
    adds start-up: imports, trtexec probe, nvidia-smi, the final results write). Target <= 1.05.
 
-Options: ``--variants`` (200), ``--sleep-s`` (1.0), ``--keep DIR`` to keep the run folders.
+Options: ``--variants`` (200), ``--sleep-s`` (1.0), ``--keep DIR`` to keep the run folders, ``--no-ray``.
 """
 
 from __future__ import annotations
@@ -94,7 +98,26 @@ def _steps(run_dir: Path) -> list[dict]:
     return steps
 
 
-def overhead(workdir: Path, variants: int) -> None:
+def _ray_overhead(sweep: Path, workdir: Path, env: dict[str, str]) -> tuple[float, float, int]:
+    """(wall, time inside the double, steps) of the sweep on a one-GPU local Ray cluster."""
+    from ray.cluster_utils import Cluster
+
+    # Loopback only: Ray would otherwise resolve 127.0.0.1 to this host's routable address.
+    ray_env = dict(env, RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0")
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    cluster = Cluster(initialize_head=True, head_node_args={
+        "num_cpus": 1, "num_gpus": 1, "object_store_memory": 100 << 20, "include_dashboard": False,
+        "node_ip_address": "127.0.0.1"})
+    try:
+        out = workdir / "overhead-ray"
+        wall = _run_sweep(sweep, out, ray_env, ["--executor", "ray", "--ray-address", cluster.address])
+    finally:
+        cluster.shutdown()
+    steps = _steps(out)
+    return wall, sum(s["duration_s"] for s in steps), len(steps)
+
+
+def overhead(workdir: Path, variants: int, with_ray: bool = True) -> None:
     config = {"perf": {"latency_scale": 0, "max_samples": 10}}
     env = _env(config, workdir)
     sweep = workdir / "overhead.yaml"
@@ -126,6 +149,16 @@ def overhead(workdir: Path, variants: int) -> None:
     print(f"  reference: same argvs direct   {ref:8.2f} s  ({ref / len(steps) * 1000:.1f} ms per call)")
     print(f"  trtsweep wall / reference      {wall / ref:8.3f}x  "
           f"(+{(wall - ref) / len(steps) * 1000:.1f} ms per step over a bare loop)")
+    if not with_ray:
+        return
+    ray_wall, ray_inside, ray_steps = _ray_overhead(sweep, workdir, env)
+    ray_ms = (ray_wall - ray_inside) / ray_steps * 1000
+    print(f"[overhead, ray] the same {ray_steps} steps on a 1-GPU local Ray cluster (--executor ray)")
+    print(f"                                 {'local':>8}  {'ray':>8}")
+    print(f"  wall time (s)                  {wall:8.2f}  {ray_wall:8.2f}")
+    print(f"  time inside the double (s)     {inside:8.2f}  {ray_inside:8.2f}")
+    print(f"  overhead per step (ms)         {per_step_ms:8.1f}  {ray_ms:8.1f}  (targets: 50, 100)")
+    print(f"  ray - local per step (ms)      {'':8}  {ray_ms - per_step_ms:8.1f}")
 
 
 def packing(workdir: Path, sleep_s: float) -> None:
@@ -163,10 +196,11 @@ def main() -> None:
     ap.add_argument("--variants", type=int, default=200)
     ap.add_argument("--sleep-s", type=float, default=1.0)
     ap.add_argument("--keep", type=Path, default=None, help="keep the run folders here")
+    ap.add_argument("--no-ray", action="store_true", help="skip the Ray backend's column")
     args = ap.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="trtsweep-bench-"))
     try:
-        overhead(workdir, args.variants)
+        overhead(workdir, args.variants, with_ray=not args.no_ray)
         packing(workdir, args.sleep_s)
     finally:
         if args.keep:

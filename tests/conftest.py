@@ -7,6 +7,7 @@ since CI must never pass by skipping the real-data tests.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import pytest
@@ -15,12 +16,23 @@ from corpus_location import AVAILABLE, CORPUS, CORPUS_DIR, SKIP_REASON, SMI, man
 __all__ = ["CORPUS", "CORPUS_DIR", "SMI", "manifest"]
 
 
+RAY_AVAILABLE = importlib.util.find_spec("ray") is not None
+RAY_SKIP = "Ray is not installed: pip install -e '.[ray]' (or '.[dev]') to run the 'cluster' tests"
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "corpus: reads the real corpus (../shared/corpus or $TRTSWEEP_CORPUS)")
     config.addinivalue_line("markers", "e2e: runs the trtsweep CLI end to end against the trtexec double")
     config.addinivalue_line("markers", "browser: drives headless Chromium")
-    if not AVAILABLE and os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    if not AVAILABLE and _ci():
         raise pytest.UsageError(f"CI=true but the {SKIP_REASON}")
+    if not RAY_AVAILABLE and _ci():
+        # CI must run the Ray backend's tests, never pass by skipping them.
+        raise pytest.UsageError(f"CI=true but {RAY_SKIP}")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -30,12 +42,13 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if AVAILABLE:
-        return
     skip = pytest.mark.skip(reason=SKIP_REASON)
+    no_ray = pytest.mark.skip(reason=RAY_SKIP)
     for item in items:
-        if item.get_closest_marker("corpus"):
+        if not AVAILABLE and item.get_closest_marker("corpus"):
             item.add_marker(skip)
+        if not RAY_AVAILABLE and item.get_closest_marker("cluster"):
+            item.add_marker(no_ray)
 
 
 @pytest.fixture

@@ -215,10 +215,14 @@ def _as_baseline(value: Baseline | dict[str, Any] | None) -> Baseline | None:
 
 
 def _pick_best(model: ResultModel) -> None:
-    """Best by samples/s per (model, batch) and overall; ties keep the first variant of the lock."""
+    """Best by samples/s per (model, batch) and overall; ties keep the first variant of the lock.
+
+    With sweep ``targets`` the best is per target too (the key's first part reads ``model on target``):
+    the fastest variant of an H100 is no answer for an L4."""
     scored = [v for v in model.views if v.samples_per_s is not None]
     for v in scored:
-        key = (v.model, v.batch)
+        target = v.axes.get("target")
+        key = (v.model if target is None else f"{v.model} on {target}", v.batch)
         current = model.best_by_batch.get(key)
         if current is None or (v.samples_per_s or 0) > (current.samples_per_s or 0):
             model.best_by_batch[key] = v

@@ -31,6 +31,12 @@ from trtsweep.cli.options import (
 @click.option("--gpus", default=None, metavar="0,1",
               help="GPUs to use: CUDA device indices or UUIDs, each once [default: the spec's gpus, else "
               "every GPU nvidia-smi lists].")
+@click.option("--executor", default=None, metavar="NAME",
+              help="Backend that runs the steps: local (this host) or ray (a Ray cluster) [default: the "
+              "spec's executor, else local].")
+@click.option("--ray-address", default=None, metavar="HOST:PORT",
+              help="Ray cluster to join with --executor ray [default: $RAY_ADDRESS, else a Ray started on "
+              "this host for the run].")
 @click.option("--fresh", is_flag=True, help="Delete this sweep's earlier steps and results in the run folder "
               "(only what its spec.lock.json lists) and start over.")
 @click.option("--retry-failed", is_flag=True, help="Also re-run steps that failed, timed out, crashed or "
@@ -43,7 +49,8 @@ from trtsweep.cli.options import (
 @click.option("--quiet", "-q", is_flag=True, help="Print only the final summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print the final summary as JSON (the run folder's "
               "summary.json) instead of text; progress lines go to stderr.")
-def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, fresh: bool, retry_failed: bool,
+def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, executor: str | None,
+            ray_address: str | None, fresh: bool, retry_failed: bool,
             max_variants: int | None, dry_run: bool, trtexec_path: Path | None, only: tuple[str, ...],
             quiet: bool, as_json: bool) -> None:
     """Run a sweep: build each distinct engine once, then time every variant.
@@ -52,7 +59,8 @@ def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, fresh: bool, re
     again resumes, re-running only steps that never completed and variants that are new or changed in
     the spec (--retry-failed also re-runs failed ones; --fresh starts over). Ctrl-C, SIGTERM and SIGHUP
     stop cleanly (running trtexec processes are stopped, finished steps kept). A failed build marks its
-    runs skipped and the sweep goes on.
+    runs skipped and the sweep goes on. --executor ray runs the steps on a Ray cluster (see the README's
+    "Many hosts on Ray").
 
     \b
     Examples:
@@ -68,7 +76,13 @@ def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, fresh: bool, re
       130 stopped by Ctrl-C (143 SIGTERM, 129 SIGHUP): run the same command again to resume
     """
 
-    from trtsweep.orchestrate.backends.local import LocalExecutor
+    from trtsweep.orchestrate.backends import (
+        ExecutorError,
+        ExecutorOptions,
+        check_executor_name,
+        executor_name,
+        make_executor,
+    )
     from trtsweep.orchestrate.host import capture_env
     from trtsweep.orchestrate.session import (
         GpuChoiceError,
@@ -86,6 +100,11 @@ def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, fresh: bool, re
     )
 
     spec, variants, everything = load_and_expand(sweep, only, with_all=True, max_variants=max_variants)
+    backend, backend_from = executor_name(executor, spec)
+    try:
+        check_executor_name(backend, backend_from)  # a typo is reported before anything is probed
+    except ExecutorError as exc:
+        raise UserError(str(exc)) from None
     trtexec, version = trtexec_for(spec, trtexec_path, None, need_binary=True)
     run_dir = run_dir or default_run_dir(sweep)
     try:
@@ -110,8 +129,17 @@ def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, fresh: bool, re
     wanted = [g for g in gpus.split(",")] if gpus is not None else (
         [str(g) for g in spec.gpus] if spec.gpus else None)
     try:
-        slots = select_gpus(env, wanted)
+        # --gpus picks GPUs of this host; on a cluster the executor assigns them.
+        slots = select_gpus(env, wanted if backend == "local" else None)
     except GpuChoiceError as exc:
+        raise UserError(str(exc)) from None
+    try:
+        # Built before anything is written: an unknown name, a missing extra, an unreachable cluster or a
+        # target no node serves stops here with one line (exit 2).
+        runner = make_executor(backend, spec, ExecutorOptions(
+            gpus=slots, address=ray_address, run_dir=plan.run_dir,
+            extra={"plan_steps": tuple(plan.steps)}), where=backend_from)
+    except ExecutorError as exc:
         raise UserError(str(exc)) from None
     from trtsweep.cli.console import Progress
     from trtsweep.cli.doctor import preflight as doctor_preflight
@@ -134,7 +162,7 @@ def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, fresh: bool, re
             progress = Progress(len(pending_steps(plan, retry_failed)), baseline=plan.lock.get("baseline"),
                                 quiet=quiet, stream=sys.stderr if as_json else None)
             try:
-                summary = run_session(plan, LocalExecutor(slots), on_done=progress.finished,
+                summary = run_session(plan, runner, on_done=progress.finished,
                                       on_start=progress.started, retry_failed=retry_failed)
             finally:
                 progress.close()

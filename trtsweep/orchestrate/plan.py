@@ -50,6 +50,7 @@ class Step:
     depends_on: str | None = None
     outputs: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     run_dir: Path | None = None
+    target: str | None = None  # the device group (sweep ``targets``) it runs on; None = the implicit one
 
     @property
     def log_path(self) -> Path:
@@ -84,6 +85,12 @@ class Plan:
         """Serial time estimate: guessed builds plus warm-up, timed loop and overhead per run and baseline."""
         return len(self.builds) * BUILD_GUESS_S + (len(self.runs) + len(self.baselines)) * (
             run_seconds + RUN_OVERHEAD_S)
+
+
+def timing_cache(run_dir: Path, target: str | None) -> Path:
+    """The shared timing cache of the engines of one target: tactic timings are only valid for the GPU
+    model that measured them, so each target keeps its own (``timing.cache`` without targets)."""
+    return run_dir / "engines" / ("timing.cache" if target is None else f"timing-{target}.cache")
 
 
 def versioned_build_id(build_id: str, version: Version) -> str:
@@ -170,7 +177,6 @@ def make_plan(spec: Spec, variants: Sequence[Variant], run_dir: Path, trtexec: s
     when a slice (``--only``) runs into a folder that already holds other variants of the same spec.
     """
     run_dir = Path(run_dir).resolve()
-    cache = run_dir / "engines" / "timing.cache"
     problems: list[str] = []
     builds: dict[str, Step] = {}
     engines: dict[str, Path] = {}
@@ -181,6 +187,7 @@ def make_plan(spec: Spec, variants: Sequence[Variant], run_dir: Path, trtexec: s
         edir = store.engine_dir(run_dir, bid)
         engine = edir / "engine.plan"
         if bid not in builds:
+            cache = timing_cache(run_dir, variant.target)
             try:
                 argv = build_argv(_build_spec(variant, engine, edir / "layers.json", cache), version)
             except FlagError as exc:
@@ -189,7 +196,7 @@ def make_plan(spec: Spec, variants: Sequence[Variant], run_dir: Path, trtexec: s
             builds[bid] = Step(id=f"build/{bid}", kind="build", dir=edir, argv=(trtexec, *argv),
                                build_id=bid, timeout_s=spec.run.build_timeout_s,
                                outputs={"engine": str(engine), "layers": str(edir / "layers.json")},
-                               run_dir=run_dir)
+                               run_dir=run_dir, target=variant.target)
             engines[bid] = engine
     # Repeats are interleaved (all variants once, then all again) so that slow drifts of clock or
     # temperature spread over every variant instead of biasing the last ones.
@@ -208,7 +215,8 @@ def make_plan(spec: Spec, variants: Sequence[Variant], run_dir: Path, trtexec: s
             suffix = "" if repeat == 0 else f"/repeat-{repeat}"
             runs.append(Step(id=f"run/{variant.id}{suffix}", kind="run", dir=sdir, argv=(trtexec, *argv),
                              build_id=bid, timeout_s=spec.run.timeout_s, variant_id=variant.id,
-                             repeat=repeat, depends_on=f"build/{bid}", run_dir=run_dir))
+                             repeat=repeat, depends_on=f"build/{bid}", run_dir=run_dir,
+                             target=variant.target))
     if problems:
         raise PlanError(problems)
     baselines = baseline_steps(spec, run_dir)
@@ -239,6 +247,8 @@ def make_plan(spec: Spec, variants: Sequence[Variant], run_dir: Path, trtexec: s
             entry["step_argv"] = expected[entry["id"]]
     if baselines:
         lock["baselines"] = [u.entry for u in plan_units(spec, run_dir)]
+    if spec.targets:  # the device groups the variants' ``target`` axis names
+        lock["targets"] = [{"name": t.name, "gpu": t.gpu, "resources": t.requested} for t in spec.targets]
     lock.update({"trtexec": {"path": trtexec, "version": vtext}, "baseline": baseline_for_lock(spec),
                  "expect_speedup": spec.expect_speedup,
                  "spec_sha256": hashlib.sha256(spec.text.encode()).hexdigest()})

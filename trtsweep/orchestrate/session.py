@@ -121,7 +121,8 @@ def fresh_start(run_dir: Path) -> None:
         name = entry.get("id") if isinstance(entry, dict) else None
         if isinstance(name, str) and name and Path(name).name == name and name not in (".", ".."):
             shutil.rmtree(baseline_folder.baseline_dir(run_dir, name), ignore_errors=True)
-    (run_dir / "engines" / "timing.cache").unlink(missing_ok=True)
+    for cache in (run_dir / "engines").glob("timing*.cache"):  # one per target (plan.timing_cache)
+        cache.unlink(missing_ok=True)
     for sub in ("engines", "runs", baseline_folder.FOLDER):
         try:
             (run_dir / sub).rmdir()  # only when nothing of anyone else is left in it

@@ -32,7 +32,7 @@ from trtsweep.sweeps.schema import (
     show,
     suggest,
 )
-from trtsweep.sweeps.spec import Baseline, Model, Spec
+from trtsweep.sweeps.spec import Baseline, Model, Spec, Target
 
 LOCK_VERSION = 1
 
@@ -75,11 +75,16 @@ class BuildKey:
     workspace_mib: float | None
     build_flags: tuple[str, ...]
     batch: int | None = None  # the batch of a static engine (already in profile); None for dynamic
+    # The device group it is built for: an engine is only valid for the GPU model that built it, so each
+    # target builds its own. None (no ``targets`` in the sweep) keeps the identity, and ids, as before.
+    target: str | None = None
+    gpu: str | None = None
 
     def canonical(self) -> dict[str, Any]:
         """JSON-ready identity of the engine: file contents by hash, not by path, so moving the
         sweep folder does not invalidate built engines."""
-        return {
+        where = {} if self.target is None else {"target": self.target, "gpu": self.gpu}
+        return {**where,
             "model": self.model,
             "onnx_sha256": self.onnx_sha256,
             "typed_onnx_sha256": self.typed_onnx_sha256,
@@ -108,7 +113,8 @@ class RuntimeSettings:
 
 @dataclass(frozen=True)
 class Variant:
-    """One point of the sweep. ``axis_values`` holds ``model`` then every axis, in schema order."""
+    """One point of the sweep. ``axis_values`` holds ``model`` (then ``target`` when the sweep names
+    targets) then every axis, in schema order."""
 
     id: str
     model: str
@@ -116,6 +122,11 @@ class Variant:
     build: BuildKey
     build_id: str
     runtime: RuntimeSettings
+
+    @property
+    def target(self) -> str | None:
+        """The device group this variant runs on, or None (the sweep names no targets)."""
+        return self.build.target
 
     @property
     def axes(self) -> dict[str, Any]:
@@ -156,7 +167,8 @@ def _slug_text(text: str, limit: int = 24) -> str:
 
 
 def _variant_slug(axes: dict[str, Any]) -> str:
-    parts = [_slug_text(axes["model"]), axes["precision"], f"b{axes['batch']}",
+    where = [_slug_text(axes["target"])] if "target" in axes else []
+    parts = [_slug_text(axes["model"]), *where, axes["precision"], f"b{axes['batch']}",
              "dyn" if axes["shapes"] == "dynamic" else "st", f"s{axes['streams']}"]
     # Booleans appear only when they differ from the default, to keep ids short and readable.
     parts += [word for flag, on, word in (("cuda_graph", True, "graph"), ("spin_wait", True, "spin"),
@@ -172,14 +184,16 @@ def _variant_slug(axes: dict[str, Any]) -> str:
 
 def variant_id(axes: dict[str, Any]) -> str:
     """``tracker-fp16-b8-dyn-s2-graph-1a2b3c``: slug + 6 hex of the non-default axis values."""
-    significant = {k: v for k, v in axes.items() if k == "model" or v != AXIS_BY_NAME[k].default}
+    significant = {k: v for k, v in axes.items()
+                   if k in ("model", "target") or v != AXIS_BY_NAME[k].default}
     return f"{_variant_slug(axes)}-{_digest(significant)[:6]}"
 
 
 def build_id(key: BuildKey) -> str:
     """``tracker-fp16-dyn-1a2b3c4d``: slug + 8 hex of :meth:`BuildKey.canonical` (no trtexec version)."""
     shape = "dyn" if key.batch is None else f"st-b{key.batch}"
-    return f"{_slug_text(key.model)}-{key.precision}-{shape}-{_digest(key.canonical())[:8]}"
+    where = "" if key.target is None else f"{_slug_text(key.target)}-"
+    return f"{_slug_text(key.model)}-{where}{key.precision}-{shape}-{_digest(key.canonical())[:8]}"
 
 
 # ---------------------------------------------------------------- expansion
@@ -202,7 +216,7 @@ def matrix_size(spec: Spec) -> int:
         chosen = rule.as_dict()
         models = len(chosen.get("model", spec.models))
         total += models * prod(len(chosen.get(a, matrix[a])) for a in AXIS_NAMES)
-    return total
+    return total * max(1, len(spec.targets))  # every variant runs on every target
 
 
 def check_size(spec: Spec, limit: int | None = None) -> None:
@@ -263,9 +277,12 @@ def _dynamic_profiles(spec: Spec, combos: list[dict[str, Any]]) -> dict[str, tup
     return profiles
 
 
-def _build_key(model: Model, axes: dict[str, Any], profile: tuple[InputProfile, ...]) -> BuildKey:
+def _build_key(model: Model, axes: dict[str, Any], profile: tuple[InputProfile, ...],
+               target: Target | None = None) -> BuildKey:
     typed = model.typed_onnx(axes["precision"])
     return BuildKey(
+        target=target.name if target else None,
+        gpu=target.gpu if target else None,
         model=model.name,
         onnx=str(model.onnx.path),
         onnx_sha256=model.onnx.sha256,
@@ -287,14 +304,18 @@ def expand(spec: Spec) -> list[Variant]:
     dynamic = _dynamic_profiles(spec, combos)
     variants: list[Variant] = []
     ids: set[str] = set()
-    for axes in combos:
+    # Every variant on every target, target-minor: the targets' queues fill in step with each other.
+    placed = [(axes, t) for axes in combos for t in (spec.targets or (None,))]
+    for plain, target in placed:
+        axes = plain if target is None else {"model": plain["model"], "target": target.name,
+                                             **{k: v for k, v in plain.items() if k != "model"}}
         model = spec.model(axes["model"])
         shapes = tuple(InputShape(i.name, i.at_batch(axes["batch"])) for i in model.inputs)
         if axes["shapes"] == "dynamic":
             profile = dynamic[model.name]
         else:
             profile = tuple(InputProfile(s.name, s.dims, s.dims, s.dims) for s in shapes)
-        key = _build_key(model, axes, profile)
+        key = _build_key(model, axes, profile, target)
         runtime = RuntimeSettings(
             batch=axes["batch"], shapes=shapes, streams=axes["streams"], cuda_graph=axes["cuda_graph"],
             spin_wait=axes["spin_wait"], data_transfers=axes["data_transfers"], threads=axes["threads"],
@@ -313,8 +334,10 @@ def expand(spec: Spec) -> list[Variant]:
 def select(variants: Sequence[Variant], only: Iterable[str]) -> list[Variant]:
     """Keep the variants matching every ``KEY=VALUE[,VALUE...]`` (values of one key are alternatives;
     repeating a key adds alternatives). Unknown keys or values raise :class:`SpecError`."""
-    keys = ("id", "build_id", *(k for k in SELECTOR_KEYS
-                                if k == "model" or not isinstance(AXIS_BY_NAME[k].item, FlagSets)))
+    # ``target`` selects like an axis when the sweep names targets.
+    targeted = ("target",) if any(v.target is not None for v in variants) else ()
+    keys = ("id", "build_id", *targeted, *(k for k in SELECTOR_KEYS
+                                           if k == "model" or not isinstance(AXIS_BY_NAME[k].item, FlagSets)))
     present: dict[str, list[Any]] = {k: [] for k in keys}
     for v in variants:
         for k in keys:
@@ -339,7 +362,7 @@ def select(variants: Sequence[Variant], only: Iterable[str]) -> list[Variant]:
         parts = [text] if text in map(str, present[key]) else [p.strip() for p in text.split(",")]
         for part in parts:
             try:
-                value = part if key in ("id", "build_id") else parse_axis_value(key, part, models)
+                value = part if key in ("id", "build_id", "target") else parse_axis_value(key, part, models)
             except ValueError as exc:
                 problem(f"{key}: {exc}")
                 continue

@@ -310,6 +310,17 @@ TRTEXEC = Section((
     Field("version", Scalar("str"), "Required version prefix, e.g. '10.3'; a different trtexec is refused."),
 ))
 
+TARGET = Section((
+    Field("name", Scalar("str"), "Name of the device group, used in variant ids, engine and run folders and "
+          "the results' 'target' column: letters, digits, '_', '.', '-'.", required=True),
+    Field("gpu", Scalar("str"), "The GPU model its hosts carry, as a pattern of the name nvidia-smi prints "
+          "(e.g. 'NVIDIA H100*'); a step whose GPU does not match fails with the reason instead of timing "
+          "another model."),
+    Field("resources", MapOf(Scalar("str"), Scalar("float", minimum=0)),
+          "Ray custom resources each step requests besides its one GPU, e.g. {h100: 1} (start the hosts "
+          "with `ray start --resources '{\"h100\": 8}'`). Default: {<name>: 1}.", default={}),
+))
+
 SWEEP = Section((
     Field("trtexec", TRTEXEC, "Which trtexec to use.", default={}),
     Field("models", Seq(MODEL, min_items=1), "The models to sweep.", required=True),
@@ -323,6 +334,11 @@ SWEEP = Section((
     Field("run", RUN, "Timing settings shared by all variants.", default={}),
     Field("gpus", Seq(Scalar("int", minimum=0), min_items=1, unique=True),
           "GPU indices to spread the steps over (--gpus overrides). Omitted: the executor's default."),
+    Field("executor", Scalar("str"), "Backend that runs the steps: local (this host, one worker per GPU), "
+          "ray (many hosts; pip install 'trtsweep[ray]'). --executor overrides. Default: local."),
+    Field("targets", Seq(TARGET, min_items=1),
+          "Device groups (GPU models) to run on: every variant runs on every target, each with its own "
+          "engines. Omitted: one implicit target, this host (or whatever GPU the executor gives)."),
     Field("baseline", BASELINE, "What speedups are computed against: 'variant', 'latency_ms', or a "
           "measured 'pytorch' / 'onnxruntime' baseline (beside 'latency_ms' if you like)."),
     Field("expect_speedup", Scalar("float", minimum=0),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from trtsweep.versions import parse_version
 
 __all__ = [
     "Baseline", "MeasuredBaseline", "OrtBaseline", "PytorchBaseline",
-    "Model", "ModelFile", "ModelInput", "Problem", "Rule", "RunSettings", "Spec", "SpecError",
+    "Model", "ModelFile", "ModelInput", "Problem", "Rule", "RunSettings", "Spec", "SpecError", "Target",
     "TrtexecSpec", "load_spec", "parse_spec",
 ]
 
@@ -76,6 +77,21 @@ class TrtexecSpec:
 
     path: str | None = None
     version: str | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """``targets[]`` -- one device group: its name, the GPU model pattern its hosts carry, and the
+    scheduler resources each of its steps asks for (besides one GPU)."""
+
+    name: str
+    gpu: str | None = None
+    resources: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def requested(self) -> dict[str, float]:
+        """What one step asks the cluster for besides its GPU: the given resources, else ``{name: 1}``."""
+        return dict(self.resources) or {self.name: 1.0}
 
 
 @dataclass(frozen=True)
@@ -184,6 +200,11 @@ class Spec:
     gpus: tuple[int, ...] | None
     baseline: Baseline | None
     expect_speedup: float | None
+    executor: str | None = None
+    # Where ``executor`` was written (``file:line:col``), so a name the registry does not know -- checked
+    # above this package, where the registry lives -- is still reported at its place in the file.
+    executor_at: str | None = None
+    targets: tuple[Target, ...] = ()
 
     def axis_values(self, name: str) -> tuple[Any, ...]:
         """Values of one matrix axis (``model`` gives the model names)."""
@@ -258,6 +279,8 @@ def parse_spec(text: str, path: str | Path = "sweep.yaml") -> Spec:
         measured = _measured(data["baseline"], models, matrix, include or (), Path(path).resolve().parent,
                              checker)
         baseline = Baseline(baseline.label, baseline.selector, baseline.latency_ms, measured)
+    targets = _targets(data.get("targets"), checker)
+    executor_mark = checker.marks.get(("executor",))
     trtexec = data.get("trtexec")
     if isinstance(trtexec, dict) and trtexec.get("version") is not None:
         try:
@@ -279,7 +302,35 @@ def parse_spec(text: str, path: str | Path = "sweep.yaml") -> Spec:
         gpus=data["gpus"],
         baseline=baseline,
         expect_speedup=data["expect_speedup"],
+        executor=data["executor"],
+        executor_at=(f"{file}:{executor_mark.line + 1}:{executor_mark.column + 1}"
+                     if data["executor"] is not None and executor_mark else None),
+        targets=targets,
     )
+
+
+TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+
+
+def _targets(raw: Any, checker: Checker) -> tuple[Target, ...]:
+    """``targets[]``: names safe in ids, paths and Ray resource names, each once."""
+    if not isinstance(raw, tuple):
+        return ()
+    out: list[Target] = []
+    first: dict[str, int] = {}
+    for i, entry in enumerate(raw):
+        name = entry["name"]
+        at: Path_ = ("targets", i, "name")
+        if not TARGET_NAME.fullmatch(name):
+            checker.error_at(at, f"{where(at)}: '{name}' must be 1-40 letters, digits, '_', '.' or '-' "
+                             "(it names folders and cluster resources)")
+        elif name in first:
+            checker.error_at(at, f"{where(at)}: duplicate target name '{name}' (also targets[{first[name]}])")
+        else:
+            first[name] = i
+        resources = tuple(sorted((k, float(v)) for k, v in entry["resources"].items()))
+        out.append(Target(name, entry["gpu"], resources))
+    return tuple(out)
 
 
 def _compose(text: str, file: str) -> yaml.Node | None:
