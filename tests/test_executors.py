@@ -50,7 +50,7 @@ def _refused(tmp_path: Path, extra: list[str], **sweep_keys: Any) -> str:
 
 def test_unknown_executor_on_the_command_line(tmp_path: Path) -> None:
     out = _refused(tmp_path, ["--executor", "slurmm"])
-    assert "--executor: unknown executor 'slurmm'; expected one of: local, ray" in out
+    assert "--executor: unknown executor 'slurmm'; expected one of: local, ray, slurm" in out
     assert len(out.strip().splitlines()) == 1
 
 
@@ -65,6 +65,36 @@ def test_ray_without_ray_installed_names_the_extra(tmp_path: Path, monkeypatch: 
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now raises ImportError
     out = _refused(tmp_path, ["--executor", "ray"])
     assert "pip install 'trtsweep[ray]'" in out and len(out.strip().splitlines()) == 1
+
+
+def test_slurm_without_submitit_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "submitit", None)
+    out = _refused(tmp_path, ["--executor", "slurm"])
+    assert "pip install 'trtsweep[slurm]'" in out and len(out.strip().splitlines()) == 1
+
+
+def test_slurm_without_sbatch_is_one_line(tmp_path: Path) -> None:
+    bindir, calls = counting_trtexec(tmp_path / "bin")
+    sweep = write_sweep(tmp_path / "s.yaml", SMALL, executor="slurm")
+    env = double_env(tmp_path, path_first=bindir)
+    # Only the double and the Python running the tests on PATH: no sbatch, as on a laptop.
+    env["PATH"] = f"{bindir}:{Path(__file__).parent / 'trtexec_double'}:{Path(sys.executable).parent}"
+    result = _cli(["run", sweep, "-o", tmp_path / "run"], env)
+    assert result.exit_code == 2 and "sbatch" in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "run").exists()
+
+
+def test_slurm_settings_are_checked_where_they_are_written(tmp_path: Path) -> None:
+    out = _refused(tmp_path, [], executor="slurm", slurm={"partiton": "gpu", "max_parallel": 0})
+    text = (tmp_path / "s.yaml").read_text().splitlines()
+    line = next(n for n, t in enumerate(text, 1) if t.startswith("slurm:"))
+    assert f"s.yaml:{line}:" in out and "partiton" in out and "did you mean 'partition'" in out
+    assert "max_parallel" in out  # every problem at once
+
+
+def test_slurm_refuses_targets(tmp_path: Path) -> None:
+    out = _refused(tmp_path, ["--executor", "slurm"], targets=TARGETS)
+    assert "targets (h100, l4) are not supported by the slurm executor" in out
 
 
 def test_local_executor_refuses_targets(tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
 """End to end on a real single-node Slurm (tests/slurm/cluster.sh): sweeps through the trtexec double
 with the Slurm executor, a job cancelled with scancel mid-sweep, a coordinator killed with -9.
 
-The coordinator runs in its own process (``tests/slurm/coordinator.py``, the plan built as ``trtsweep
-run`` builds it), so it can be killed; the jobs run ``run_one`` on the "compute node" (this host).
+The coordinator is ``trtsweep run`` with ``executor: slurm`` in its own process, so it can be killed; the
+jobs run ``run_one`` on the "compute node" (this host).
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from slurm_cluster import slurm_cluster  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.cluster
 
-COORDINATOR = REPO / "tests" / "slurm" / "coordinator.py"
 GPUS = [{"name": "NVIDIA H100 80GB HBM3", "uuid": "GPU-aaaaaaaa-0000-0000-0000-000000000000"},
         {"name": "NVIDIA H100 80GB HBM3", "uuid": "GPU-bbbbbbbb-1111-1111-1111-111111111111"}]
 # 2 precisions x 3 batches x 2 streams = 12 variants on 6 engines (streams share an engine).
@@ -49,8 +48,12 @@ def _env(tmp: Path, cluster: dict[str, str], sleep_s: float, name: str = "double
 
 def _coordinator(sweep: Path, run_dir: Path, options: dict[str, Any], env: dict[str, str],
                  log: Path) -> subprocess.Popen[bytes]:
+    """``trtsweep run`` itself, as a user starts it: ``executor: slurm`` and the ``slurm:`` settings in the
+    sweep file (written beside it, the same file for a restart), in its own process (for kill -9)."""
+    with_slurm = sweep.with_name(f"{sweep.stem}-slurm.yaml")
+    with_slurm.write_text(sweep.read_text() + f"executor: slurm\nslurm: {json.dumps(options)}\n")
     fh = open(log, "ab")  # noqa: SIM115 - the child owns it; a file, not a pipe, so nothing blocks
-    return subprocess.Popen([sys.executable, str(COORDINATOR), str(sweep), str(run_dir), json.dumps(options)],
+    return subprocess.Popen([sys.executable, "-m", "trtsweep", "run", str(with_slurm), "-o", str(run_dir)],
                             env=env, stdout=fh, stderr=subprocess.STDOUT)
 
 

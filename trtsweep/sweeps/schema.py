@@ -321,6 +321,23 @@ TARGET = Section((
           "with `ray start --resources '{\"h100\": 8}'`). Default: {<name>: 1}.", default={}),
 ))
 
+# Slurm's sbatch settings for --executor slurm. Only the keys given are passed on: the backend
+# (orchestrate.backends.slurm_options) holds the defaults and checks the formats Slurm takes.
+SLURM = Section((
+    Field("partition", Scalar("str"), "GPU partition the jobs go to (--partition); default: the cluster's."),
+    Field("gres", Scalar("str"), "Generic resources per job (--gres), default 'gpu:1': one GPU per step."),
+    Field("constraint", Scalar("str"), "Node features (--constraint), e.g. h100: builds and their runs "
+          "share the node type."),
+    Field("time_limit", Scalar("str"), "Time limit per job (--time), e.g. '01:00:00' (the default)."),
+    Field("account", Scalar("str"), "Account to charge (--account)."),
+    Field("qos", Scalar("str"), "Quality of service (--qos)."),
+    Field("max_parallel", Scalar("int", minimum=1), "Jobs in the queue at once, over every array "
+          "(default 8)."),
+    Field("max_retries", Scalar("int", minimum=0), "Resubmissions of a preempted, timed-out or cancelled "
+          "job before its steps fail (default 2)."),
+    Field("poll_s", Scalar("float", minimum=0.1), "Seconds between two looks at the queue (default 5)."),
+), fill_defaults=False)
+
 SWEEP = Section((
     Field("trtexec", TRTEXEC, "Which trtexec to use.", default={}),
     Field("models", Seq(MODEL, min_items=1), "The models to sweep.", required=True),
@@ -335,7 +352,9 @@ SWEEP = Section((
     Field("gpus", Seq(Scalar("int", minimum=0), min_items=1, unique=True),
           "GPU indices to spread the steps over (--gpus overrides). Omitted: the executor's default."),
     Field("executor", Scalar("str"), "Backend that runs the steps: local (this host, one worker per GPU), "
-          "ray (many hosts; pip install 'trtsweep[ray]'). --executor overrides. Default: local."),
+          "ray (many hosts; pip install 'trtsweep[ray]'), slurm (jobs on an HPC cluster; pip install "
+          "'trtsweep[slurm]'). --executor overrides. Default: local."),
+    Field("slurm", SLURM, "sbatch settings for the slurm executor (see docs/slurm.md)."),
     Field("targets", Seq(TARGET, min_items=1),
           "Device groups (GPU models) to run on: every variant runs on every target, each with its own "
           "engines. Omitted: one implicit target, this host (or whatever GPU the executor gives)."),

@@ -205,6 +205,7 @@ class Spec:
     # above this package, where the registry lives -- is still reported at its place in the file.
     executor_at: str | None = None
     targets: tuple[Target, ...] = ()
+    slurm: dict[str, Any] | None = None  # the ``slurm:`` section as written (the backend checks it)
 
     def axis_values(self, name: str) -> tuple[Any, ...]:
         """Values of one matrix axis (``model`` gives the model names)."""
@@ -306,6 +307,7 @@ def parse_spec(text: str, path: str | Path = "sweep.yaml") -> Spec:
         executor_at=(f"{file}:{executor_mark.line + 1}:{executor_mark.column + 1}"
                      if data["executor"] is not None and executor_mark else None),
         targets=targets,
+        slurm=dict(data["slurm"]) if isinstance(data.get("slurm"), dict) else None,
     )
 
 

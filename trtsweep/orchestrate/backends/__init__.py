@@ -71,9 +71,29 @@ def _ray(spec: Spec, options: ExecutorOptions) -> Executor:
     return make_ray_executor(spec, options)
 
 
+def _slurm(spec: Spec, options: ExecutorOptions) -> Executor:
+    from trtsweep.orchestrate.backends import slurm
+    from trtsweep.orchestrate.backends.slurm_options import SlurmOptionsError
+
+    if spec.targets:
+        names = ", ".join(t.name for t in spec.targets)
+        raise ExecutorError(f"{spec.file}: targets ({names}) are not supported by the slurm executor yet "
+                            "(one set of slurm: settings per sweep): run with --executor ray, or one sweep "
+                            "per partition")
+    if options.run_dir is None:
+        raise ExecutorError("the slurm executor needs the run folder")
+    try:
+        return slurm.make_slurm_executor(spec.slurm, options.run_dir, options.env)
+    except SlurmOptionsError as exc:
+        raise ExecutorError(f"{spec.file}: {exc}") from None
+    except (slurm.SlurmExtraMissing, slurm.SlurmUnavailable) as exc:
+        raise ExecutorError(str(exc)) from None
+
+
 EXECUTORS: dict[str, ExecutorFactory] = {
     "local": _local,
     "ray": _ray,
+    "slurm": _slurm,
 }
 
 
