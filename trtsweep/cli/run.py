@@ -32,8 +32,8 @@ from trtsweep.cli.options import (
               help="GPUs to use: CUDA device indices or UUIDs, each once [default: the spec's gpus, else "
               "every GPU nvidia-smi lists].")
 @click.option("--executor", default=None, metavar="NAME",
-              help="Backend that runs the steps: local (this host) or ray (a Ray cluster) [default: the "
-              "spec's executor, else local].")
+              help="Backend that runs the steps: local (this host), ray (a Ray cluster) or slurm (jobs on "
+              "an HPC cluster) [default: the spec's executor, else local].")
 @click.option("--ray-address", default=None, metavar="HOST:PORT",
               help="Ray cluster to join with --executor ray [default: $RAY_ADDRESS, else a Ray started on "
               "this host for the run].")
@@ -59,8 +59,8 @@ def run_cmd(sweep: Path, run_dir: Path | None, gpus: str | None, executor: str |
     again resumes, re-running only steps that never completed and variants that are new or changed in
     the spec (--retry-failed also re-runs failed ones; --fresh starts over). Ctrl-C, SIGTERM and SIGHUP
     stop cleanly (running trtexec processes are stopped, finished steps kept). A failed build marks its
-    runs skipped and the sweep goes on. --executor ray runs the steps on a Ray cluster (see the README's
-    "Many hosts on Ray").
+    runs skipped and the sweep goes on. --executor ray runs the steps on a Ray cluster, --executor slurm as
+    Slurm jobs (see the README's "Many hosts on Ray" and "On a Slurm cluster").
 
     \b
     Examples:
