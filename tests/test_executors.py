@@ -6,6 +6,7 @@ and that nothing was started (no run folder, no trtexec invocation).
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,29 @@ def test_a_new_backend_is_one_registry_entry(tmp_path: Path, monkeypatch: pytest
     assert seen["options"].run_dir == (tmp_path / "run").resolve()
     assert len(seen["options"].extra["plan_steps"]) == 8  # 4 builds + 4 runs, done or not
     assert (tmp_path / "run" / "results.csv").is_file()
+
+
+def test_a_step_reported_twice_counts_once_as_it_ended_last(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A backend that re-runs a step (Ray, after its node was lost) reports it twice: the summary must
+    count it once, as its last report says (before, 4 runs read as 8 and a lost one as a failure)."""
+    from trtsweep.orchestrate.step import StepResult
+
+    class Twice(LocalExecutor):
+        def execute(self, steps, on_done, on_start=None):  # noqa: ANN001, ANN202
+            def report(result: StepResult) -> None:
+                if result.step.kind == "run":
+                    on_done(StepResult(result.step, "crash", "lost with its node", None, 0.0))
+                on_done(result)
+            super().execute(steps, report, on_start)
+
+    monkeypatch.setitem(backends.EXECUTORS, "twice", lambda spec, o: Twice(o.gpus, o.env))
+    monkeypatch.setattr(discover, "_CACHE", {})
+    sweep = write_sweep(tmp_path / "s.yaml", SMALL, executor="twice")
+    result = _cli(["run", sweep, "-o", tmp_path / "run", "--json"], double_env(tmp_path))
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert doc["exit_code"] == 0 and doc["this_run"] == {"passed": 8}, doc  # 4 builds + 4 runs, once each
 
 
 # --- targets in the sweep file ----------------------------------------------------------------------

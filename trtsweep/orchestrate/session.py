@@ -267,9 +267,17 @@ def run_session(plan: Plan, executor: Executor, on_done: Callable[[StepResult], 
     writer = _ResultsWriter(plan.run_dir)
     writer.start()
 
+    where: dict[str, int] = {}  # step id -> its place in summary.results
+
     def done(result: StepResult) -> None:
         with guard:
-            summary.results.append(result)
+            # A step a backend reports again (re-run after its node was lost) counts once, as it ended
+            # last: the summary and the exit status match the run folder.
+            k = where.setdefault(result.step.id, len(summary.results))
+            if k == len(summary.results):
+                summary.results.append(result)
+            else:
+                summary.results[k] = result
         writer.mark_stale()
         if on_done:
             on_done(result)
