@@ -172,20 +172,22 @@ def run_entry(rs: ResultSet, labels: dict[str, str] | None = None, night: str | 
     variants: dict[str, VariantEntry] = {}
     repeats: list[RepeatEntry] = []
     no_sha = 0
-    keys = [variant_key(v.model or v.axes.get("model"), _model_sha(rs, v.variant_id, v.model or
-                                                                     v.axes.get("model")),
-                        {k: x for k, x in v.axes.items() if x is not None}) for v in model.views]
+    # (name, model sha256, axes, key) of each view, read once.
+    idents = []
+    for view in model.views:
+        name = view.model or view.axes.get("model")
+        sha = _model_sha(rs, view.variant_id, name)
+        axes = {k: v for k, v in view.axes.items() if v is not None}
+        idents.append((name, sha, axes, variant_key(name, sha, axes)))
+    keys = [ident[3] for ident in idents]
     shared = {k for k in keys if keys.count(k) > 1}
     if shared:
         # Imported logs whose axes (all a log tells) coincide: told apart by their folder id, the log's
         # file stem, as compare does; the same stems on the next night give the same keys.
         missing.append(f"{sum(k in shared for k in keys)} variant(s) with the same axes, told apart by "
                        "their log file names")
-    for view, key in zip(model.views, keys, strict=True):
-        name = view.model or view.axes.get("model")
-        sha = _model_sha(rs, view.variant_id, name)
+    for view, (name, sha, axes, key) in zip(model.views, idents, strict=True):
         no_sha += sha is None
-        axes = {k: v for k, v in view.axes.items() if v is not None}
         label = variant_label(name, axes)
         if key in shared:
             key = variant_key(name, sha, {**axes, "folder": view.variant_id})

@@ -174,10 +174,10 @@ def check_cmd(run_dir: Path, metric: str, threshold: float, window: int, night: 
         target = next((t.pk for t in _guard(h.targets) if t.key == entry.target.key), None)
         known = {v.key: v.pk for v in _guard(h.variants)}
         ids = {v.key: known[v.key] for v in entry.variants if v.key in known}
-        stored = _guard(h.points, metric, [target] if target is not None else [], list(ids.values()))
+        targets = [target] if target is not None else []
+        stored = _guard(h.points, metric, targets, list(ids.values()))
         expected = [a.run_id for a in _guard(h.annotations) if a.expected]
-        clocks = {m: _guard(h.points, m, [target] if target is not None else [], list(ids.values()))
-                  for m in (SM_CLOCK, THROTTLED)}
+        clocks = {m: _guard(h.points, m, targets, list(ids.values())) for m in (SM_CLOCK, THROTTLED)}
     result = check_entry(entry, stored, target, ids, metric, expected, threshold / 100, window,
                          clocks=clocks)
     if fmt == "json":
