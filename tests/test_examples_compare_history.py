@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from e2e_helpers import double_env
-from test_examples_run import _bash_blocks, _is_trtsweep, _logical_lines
+from test_examples_run import _bash_blocks, _is_trtsweep, _logical_lines, make_workspace
 
 from trtsweep.cli import main
 
@@ -60,12 +60,7 @@ def _run(script: str, work: Path, env: dict[str, str]) -> subprocess.CompletedPr
 
 
 def test_compare_history_doctor_examples_exit_as_documented(tmp_path: Path) -> None:
-    work = tmp_path / "work"
-    work.mkdir()
-    shutil.copy(ROOT / "sweep.example.yaml", work)
-    shutil.copytree(ROOT / "examples", work / "examples")
-    (work / "tests").mkdir()
-    (work / "tests" / "trtexec_double").symlink_to(DOUBLE)
+    work = make_workspace(tmp_path)
     env = double_env(tmp_path)
     env.update(COLUMNS="100", TRTSWEEP_HISTORY=str(work / "history.sqlite"))
 

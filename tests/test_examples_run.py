@@ -80,16 +80,23 @@ def test_top_level_help_truncates_no_command_description() -> None:
     assert "_TRTSWEEP_COMPLETE=bash_source trtsweep" in res.output
 
 
-def test_every_example_runs(tmp_path: Path) -> None:
-    setup, from_readme = readme_commands()
-    from_help = help_commands()
-    assert from_help and len(from_readme) > 10
+def make_workspace(tmp_path: Path) -> Path:
+    """A folder laid out as README's examples expect: sweep.example.yaml, examples/ and the trtexec double
+    at tests/trtexec_double (for the examples that put it on PATH)."""
     work = tmp_path / "work"
     work.mkdir()
     shutil.copy(ROOT / "sweep.example.yaml", work)
     shutil.copytree(ROOT / "examples", work / "examples")
     (work / "tests").mkdir()
     (work / "tests" / "trtexec_double").symlink_to(DOUBLE)
+    return work
+
+
+def test_every_example_runs(tmp_path: Path) -> None:
+    setup, from_readme = readme_commands()
+    from_help = help_commands()
+    assert from_help and len(from_readme) > 10
+    work = make_workspace(tmp_path)
     bindir = fake_tools(tmp_path / "bin", CORPUS_DIR)
     env = double_env(tmp_path, {"gpus": ["NVIDIA H100 PCIe", "NVIDIA H100 PCIe"]})  # --gpus 0,1 is valid
     env.update(PATH=os.pathsep.join([str(bindir), env["PATH"]]), COLUMNS="100")
